@@ -1,0 +1,13 @@
+//! The Torrent VPN domain, with no UI dependency.
+//!
+//! Everything the menu-bar app and the `tvpn` CLI do goes through this crate:
+//! settings ([`settings`]), the Docker engine ([`docker`]), and the status
+//! reports built on them ([`status`]).
+
+pub mod docker;
+pub mod paths;
+pub mod settings;
+pub mod stack;
+pub mod status;
+
+pub use settings::Settings;

@@ -1,0 +1,194 @@
+use super::*;
+
+const PUBKEY: &str = "rBvyUqvwcMNCeRlQb4Kb8Y0VUbrXd6xH0gC0Bo2r5nM=";
+
+/// A complete, valid settings file; each invalid case edits one line of it.
+fn valid_toml() -> String {
+    format!(
+        r#"profile = "home"
+
+[vpn]
+provider = "custom"
+type = "wireguard"
+server_countries = ["Sweden"]
+port_forwarding = false
+
+[vpn.wireguard]
+endpoint = "185.65.134.1:51820"
+public_key = "{PUBKEY}"
+addresses = ["10.64.0.2/32"]
+
+[stack]
+project = "torrent-vpn"
+gateway_image = "qmcgaw/gluetun:v3.41.1"
+qbittorrent_image = "lscr.io/linuxserver/qbittorrent:5.1.4"
+downloads_dir = "/Users/me/Downloads/Torrents"
+lan_subnets = ["192.168.1.0/24"]
+bind_address = "127.0.0.1"
+webui_port = 8080
+control_port = 8000
+puid = 501
+pgid = 20
+timezone = "Europe/Stockholm"
+
+[stack.gateway_env]
+DNS_UPSTREAM_RESOLVERS = "quad9"
+
+[qbittorrent]
+username = "admin"
+
+[docker]
+host = "unix:///var/run/docker.sock"
+"#
+    )
+}
+
+fn with(from: &str, to: &str) -> String {
+    let base = valid_toml();
+    assert!(base.contains(from), "fixture has no {from:?}");
+    base.replacen(from, to, 1)
+}
+
+#[test]
+fn the_valid_fixture_parses_and_round_trips() {
+    let s = Settings::from_toml_str(&valid_toml()).unwrap();
+    assert_eq!(s.stack.webui_port, 8080);
+    assert_eq!(s.vpn.wireguard.public_key.as_deref(), Some(PUBKEY));
+    let again = Settings::from_toml_str(&s.to_toml_string().unwrap()).unwrap();
+    assert_eq!(s, again);
+}
+
+/// (what is wrong, edit from, edit to, field the error must name, text it must contain)
+const INVALID: &[(&str, &str, &str, &str, &str)] = &[
+    ("bad CIDR", r#"lan_subnets = ["192.168.1.0/24"]"#, r#"lan_subnets = ["192.168.1.0/33"]"#, "stack.lan_subnets[0]", "invalid"),
+    ("CIDR with host bits", r#"lan_subnets = ["192.168.1.0/24"]"#, r#"lan_subnets = ["192.168.1.7/24"]"#, "stack.lan_subnets[0]", "host bits"),
+    ("CIDR that covers everything", r#"lan_subnets = ["192.168.1.0/24"]"#, r#"lan_subnets = ["0.0.0.0/0"]"#, "stack.lan_subnets[0]", "bypass the tunnel"),
+    ("port out of range", "webui_port = 8080", "webui_port = 70000", "stack.webui_port", "u16"),
+    ("privileged port", "webui_port = 8080", "webui_port = 80", "stack.webui_port", "1024"),
+    ("port zero", "control_port = 8000", "control_port = 0", "stack.control_port", "1024"),
+    ("same port twice", "control_port = 8000", "control_port = 8080", "stack.control_port", "must differ"),
+    ("port as text", "webui_port = 8080", r#"webui_port = "8080""#, "stack.webui_port", "u16"),
+    ("short public key", PUBKEY, "c2hvcnQ=", "vpn.wireguard.public_key", "32 bytes"),
+    ("public key not base64", PUBKEY, "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!=", "vpn.wireguard.public_key", "base64"),
+    ("endpoint hostname", "185.65.134.1:51820", "vpn.example.com:51820", "vpn.wireguard.endpoint", "socket address"),
+    ("endpoint port zero", "185.65.134.1:51820", "185.65.134.1:0", "vpn.wireguard.endpoint", "port"),
+    ("relative downloads path", "/Users/me/Downloads/Torrents", "Downloads/Torrents", "stack.downloads_dir", "absolute"),
+    ("downloads path with ..", "/Users/me/Downloads/Torrents", "/Users/me/../../etc", "stack.downloads_dir", ".."),
+    ("downloads path is root", "/Users/me/Downloads/Torrents", "/", "stack.downloads_dir", "root"),
+    ("unknown provider", r#"provider = "custom""#, r#"provider = "acmevpn""#, "vpn.provider", "unknown provider"),
+    ("unknown VPN type", r#"type = "wireguard""#, r#"type = "ipsec""#, "vpn.type", "unknown variant"),
+    ("custom OpenVPN", r#"type = "wireguard""#, r#"type = "openvpn""#, "vpn.type", "custom provider"),
+    ("port forwarding unsupported", "provider = \"custom\"\ntype = \"wireguard\"\nserver_countries = [\"Sweden\"]\nport_forwarding = false", "provider = \"mullvad\"\ntype = \"wireguard\"\nserver_countries = [\"Sweden\"]\nport_forwarding = true", "vpn.port_forwarding", "forwards ports only"),
+    ("no addresses", r#"addresses = ["10.64.0.2/32"]"#, "addresses = []", "vpn.wireguard.addresses", "at least one"),
+    ("bad address", r#"addresses = ["10.64.0.2/32"]"#, r#"addresses = ["10.64.0.300/32"]"#, "vpn.wireguard.addresses[0]", "invalid"),
+    ("image with a space", r#"gateway_image = "qmcgaw/gluetun:v3.41.1""#, r#"gateway_image = "qmcgaw/glue tun""#, "stack.gateway_image", "spaces"),
+    ("image uppercase", r#"gateway_image = "qmcgaw/gluetun:v3.41.1""#, r#"gateway_image = "QMCGAW/Gluetun""#, "stack.gateway_image", "not an image name"),
+    ("image empty", r#"qbittorrent_image = "lscr.io/linuxserver/qbittorrent:5.1.4""#, r#"qbittorrent_image = """#, "stack.qbittorrent_image", "must name"),
+    ("root puid", "puid = 501", "puid = 0", "stack.puid", "root"),
+    ("negative pgid", "pgid = 20", "pgid = -1", "stack.pgid", "u32"),
+    ("bad timezone", r#"timezone = "Europe/Stockholm""#, r#"timezone = "Stockholm time""#, "stack.timezone", "timezone"),
+    ("bad project name", r#"project = "torrent-vpn""#, r#"project = "Torrent VPN""#, "stack.project", "lowercase"),
+    ("bad bind address", r#"bind_address = "127.0.0.1""#, r#"bind_address = "localhost""#, "stack.bind_address", "invalid"),
+    ("country with a comma", r#"server_countries = ["Sweden"]"#, r#"server_countries = ["Sweden,Norway"]"#, "vpn.server_countries[0]", "country"),
+    ("secret in gateway env", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"OPENVPN_PASSWORD = "hunter2""#, "stack.gateway_env.OPENVPN_PASSWORD", "set by Torrent VPN"),
+    ("secret-looking gateway env", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"SHADOWSOCKS_PASSWORD = "x""#, "stack.gateway_env.SHADOWSOCKS_PASSWORD", "secret"),
+    ("managed gateway env", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"FIREWALL_OUTBOUND_SUBNETS = "0.0.0.0/0""#, "stack.gateway_env.FIREWALL_OUTBOUND_SUBNETS", "set by Torrent VPN"),
+    ("bad env name", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"dns-thing = "x""#, "stack.gateway_env.dns-thing", "environment variable"),
+    ("unknown key", "puid = 501", "puid = 501\nwebui_prot = 9", "stack.webui_prot", "unknown field"),
+    ("bad docker host", r#"host = "unix:///var/run/docker.sock""#, r#"host = "docker.sock""#, "docker.host", "Docker endpoint"),
+    ("bad profile", r#"profile = "home""#, r#"profile = "My Home""#, "profile", "lowercase"),
+    ("bad username", r#"username = "admin""#, r#"username = "ad min""#, "qbittorrent.username", "letters"),
+];
+
+#[test]
+fn each_invalid_input_names_its_field() {
+    assert!(INVALID.len() >= 20);
+    let mut failures = Vec::new();
+    for (what, from, to, field, needle) in INVALID {
+        let text = with(from, to);
+        match Settings::from_toml_str(&text) {
+            Ok(_) => failures.push(format!("{what}: accepted")),
+            Err(e) => {
+                let errs = e.field_errors();
+                let hit = errs
+                    .iter()
+                    .any(|f| f.field == *field && f.message.contains(needle));
+                if !hit {
+                    failures.push(format!("{what}: expected {field} ~ {needle:?}, got {errs:?}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn custom_wireguard_needs_endpoint_and_key() {
+    let s = Settings::new_custom_wireguard();
+    let err = s.validate().unwrap_err();
+    let fields: Vec<_> = err.field_errors().iter().map(|f| f.field.as_str()).collect();
+    assert!(fields.contains(&"vpn.wireguard.endpoint"), "{fields:?}");
+    assert!(fields.contains(&"vpn.wireguard.public_key"), "{fields:?}");
+    assert!(fields.contains(&"vpn.wireguard.addresses"), "{fields:?}");
+}
+
+#[test]
+fn save_writes_nothing_when_invalid_and_keeps_the_old_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("conf/settings.toml");
+    let good = Settings::from_toml_str(&valid_toml()).unwrap();
+    good.save(&path).unwrap();
+    let before = std::fs::read(&path).unwrap();
+
+    let mut bad = good.clone();
+    bad.stack.webui_port = 80;
+    let err = bad.save(&path).unwrap_err();
+    assert_eq!(err.field_errors()[0].field, "stack.webui_port");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    // No temp files are left behind.
+    let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec!["settings.toml"]);
+    assert_eq!(Settings::load(&path).unwrap(), Some(good));
+}
+
+#[test]
+fn load_of_a_missing_file_is_none_and_a_broken_one_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.toml");
+    assert_eq!(Settings::load(&path).unwrap(), None);
+    std::fs::write(&path, with("webui_port = 8080", "webui_port = 99999")).unwrap();
+    let msg = Settings::load(&path).unwrap_err().to_string();
+    assert!(msg.contains("settings.toml") && msg.contains("stack.webui_port"), "{msg}");
+}
+
+#[cfg(unix)]
+#[test]
+fn config_dir_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new/settings.toml");
+    Settings::from_toml_str(&valid_toml()).unwrap().save(&path).unwrap();
+    let mode = std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+}
+
+#[test]
+fn json_from_the_settings_window_is_validated_the_same_way() {
+    let s = Settings::from_toml_str(&valid_toml()).unwrap();
+    let mut v = serde_json::to_value(&s).unwrap();
+    v["stack"]["lan_subnets"] = serde_json::json!(["10.0.0.0/8", "nope"]);
+    let err = Settings::from_json(v).unwrap_err();
+    assert_eq!(err.field_errors()[0].field, "stack.lan_subnets[1]");
+}
+
+#[test]
+fn wireguard_key_check() {
+    assert!(is_wireguard_key(PUBKEY));
+    assert!(!is_wireguard_key(""));
+    assert!(!is_wireguard_key(&PUBKEY[..43]));
+    // 33 bytes of base64 is too long.
+    assert!(!is_wireguard_key("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+}

@@ -1,0 +1,16 @@
+//! Labels the app puts on everything it creates.
+//!
+//! The compose labels make `docker compose ls/ps` show the stack; the app's
+//! own labels are how it finds its containers again, whatever their names.
+
+/// Marks a container, network or volume as created by Torrent VPN.
+pub const MANAGED: &str = "dev.torrentvpn.managed";
+/// The settings profile a container belongs to.
+pub const PROFILE: &str = "dev.torrentvpn.profile";
+/// `gateway` or `service`.
+pub const ROLE: &str = "dev.torrentvpn.role";
+/// For a service: which protected service it is (e.g. `qbittorrent`).
+pub const SERVICE: &str = "dev.torrentvpn.service";
+
+pub const COMPOSE_PROJECT: &str = "com.docker.compose.project";
+pub const COMPOSE_SERVICE: &str = "com.docker.compose.service";

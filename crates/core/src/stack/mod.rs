@@ -1,0 +1,6 @@
+//! The gateway + protected services stack, as containers in the engine.
+
+pub mod labels;
+mod observe;
+
+pub use observe::{observe, ContainerState, Role, StackObservation, StackState};
