@@ -9,10 +9,15 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tvpn_core::paths::AppPaths;
 
+mod secrets;
 mod status;
 
 #[derive(Parser)]
-#[command(name = "tvpn", version, about = "Torrent VPN: a private torrent stack behind a VPN gateway")]
+#[command(
+    name = "tvpn",
+    version,
+    about = "Torrent VPN: a private torrent stack behind a VPN gateway"
+)]
 struct Cli {
     /// Use this config dir instead of the platform one (or TVPN_CONFIG_DIR).
     #[arg(long, global = true, value_name = "DIR")]
@@ -32,6 +37,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Keychain items of the current profile.
+    #[command(subcommand)]
+    Secrets(secrets::SecretsCommand),
 }
 
 fn init_tracing(verbose: u8) {
@@ -75,5 +83,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let paths = AppPaths::resolve(cli.config_dir.as_deref())?;
     match cli.command {
         Command::Status { json } => status::run(&paths, json).await,
+        Command::Secrets(cmd) => secrets::run(&paths, cmd).await.map(|()| ExitCode::SUCCESS),
     }
 }

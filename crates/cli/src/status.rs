@@ -22,14 +22,24 @@ fn render(r: &StatusReport) -> String {
     let mut out = String::new();
     let config = match &r.config {
         ConfigReport::NotConfigured { path } => format!("not configured (no {path})"),
-        ConfigReport::Configured { path, profile, provider, vpn_type } => {
+        ConfigReport::Configured {
+            path,
+            profile,
+            provider,
+            vpn_type,
+        } => {
             format!("{path} (profile {profile}, {provider} {vpn_type})")
         }
         ConfigReport::Invalid { error, .. } => format!("invalid: {error}"),
     };
     out.push_str(&format!("Config:  {config}\n"));
     let docker = match &r.docker {
-        EngineReport::Running { endpoint, source, engine_version, api_version } => {
+        EngineReport::Running {
+            endpoint,
+            source,
+            engine_version,
+            api_version,
+        } => {
             format!("running at {endpoint} (found via {source}), engine {engine_version}, API {api_version}")
         }
         EngineReport::Unavailable { error } => error.clone(),
@@ -37,7 +47,13 @@ fn render(r: &StatusReport) -> String {
     out.push_str(&format!("Docker:  {docker}\n"));
     match (&r.stack, &r.stack_error) {
         (Some(s), _) => {
-            out.push_str(&format!("Stack:   {}\n", serde_json::to_value(s.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()));
+            out.push_str(&format!(
+                "Stack:   {}\n",
+                serde_json::to_value(s.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            ));
             for c in &s.containers {
                 out.push_str(&format!("  {:<28} {:<10} {}\n", c.name, c.state, c.status));
             }

@@ -6,6 +6,7 @@
 
 pub mod docker;
 pub mod paths;
+pub mod secrets;
 pub mod settings;
 pub mod stack;
 pub mod status;

@@ -83,10 +83,8 @@ impl AppPaths {
 
 #[cfg(target_os = "macos")]
 fn platform_log_dir() -> Option<PathBuf> {
-    directories::BaseDirs::new().map(|b| {
-        b.home_dir()
-            .join("Library/Logs/dev.torrentvpn.TorrentVPN")
-    })
+    directories::BaseDirs::new()
+        .map(|b| b.home_dir().join("Library/Logs/dev.torrentvpn.TorrentVPN"))
 }
 
 #[cfg(not(target_os = "macos"))]
@@ -101,7 +99,10 @@ mod tests {
     #[test]
     fn explicit_dir_holds_settings_and_logs() {
         let p = AppPaths::resolve(Some(Path::new("/tmp/tvpn-x"))).unwrap();
-        assert_eq!(p.settings_file(), PathBuf::from("/tmp/tvpn-x/settings.toml"));
+        assert_eq!(
+            p.settings_file(),
+            PathBuf::from("/tmp/tvpn-x/settings.toml")
+        );
         assert_eq!(p.log_dir(), Path::new("/tmp/tvpn-x/logs"));
     }
 }

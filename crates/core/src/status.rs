@@ -26,9 +26,19 @@ pub enum EngineReport {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ConfigReport {
     /// No settings file yet: the app offers onboarding or the demo.
-    NotConfigured { path: String },
-    Configured { path: String, profile: String, provider: String, vpn_type: String },
-    Invalid { path: String, error: String },
+    NotConfigured {
+        path: String,
+    },
+    Configured {
+        path: String,
+        profile: String,
+        provider: String,
+        vpn_type: String,
+    },
+    Invalid {
+        path: String,
+        error: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -78,7 +88,9 @@ pub async fn collect(paths: &AppPaths) -> (StatusReport, Option<Connected>) {
         Err(e) => (
             StatusReport {
                 config,
-                docker: EngineReport::Unavailable { error: e.to_string() },
+                docker: EngineReport::Unavailable {
+                    error: e.to_string(),
+                },
                 stack: None,
                 stack_error: None,
             },

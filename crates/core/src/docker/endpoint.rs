@@ -119,7 +119,10 @@ pub fn candidates(
     }
     for s in sockets {
         if s.exists() {
-            push(format!("unix://{}", s.display()), EndpointSource::KnownSocket);
+            push(
+                format!("unix://{}", s.display()),
+                EndpointSource::KnownSocket,
+            );
         }
     }
     out
@@ -189,7 +192,10 @@ async fn try_one(cand: &Candidate) -> Result<Connected, String> {
         Ok(Err(e)) => return Err(short_error(&e)),
         Err(_) => return Err("no answer within 3 s".to_owned()),
     }
-    let client = client.negotiate_version().await.map_err(|e| short_error(&e))?;
+    let client = client
+        .negotiate_version()
+        .await
+        .map_err(|e| short_error(&e))?;
     let v = client.version().await.map_err(|e| short_error(&e))?;
     Ok(Connected {
         uri: cand.uri.clone(),
@@ -219,18 +225,30 @@ mod tests {
         std::fs::write(h.join(".docker/run/docker.sock"), b"").unwrap();
         std::fs::write(h.join(".colima/default/docker.sock"), b"").unwrap();
         // A context named "colima" whose endpoint is the colima socket.
-        let hex: String = Sha256::digest(b"colima").iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = Sha256::digest(b"colima")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let meta = h.join(".docker/contexts/meta").join(hex);
         std::fs::create_dir_all(&meta).unwrap();
         let colima = format!("unix://{}/.colima/default/docker.sock", h.display());
         std::fs::write(
             meta.join("meta.json"),
-            serde_json::json!({"Name":"colima","Endpoints":{"docker":{"Host": colima}}}).to_string(),
+            serde_json::json!({"Name":"colima","Endpoints":{"docker":{"Host": colima}}})
+                .to_string(),
         )
         .unwrap();
-        std::fs::write(h.join(".docker/config.json"), r#"{"currentContext":"colima"}"#).unwrap();
+        std::fs::write(
+            h.join(".docker/config.json"),
+            r#"{"currentContext":"colima"}"#,
+        )
+        .unwrap();
 
-        let got = candidates(Some("tcp://10.0.0.5:2375"), Some("unix:///env.sock"), Some(h));
+        let got = candidates(
+            Some("tcp://10.0.0.5:2375"),
+            Some("unix:///env.sock"),
+            Some(h),
+        );
         let sources: Vec<_> = got.iter().map(|c| c.source).collect();
         assert_eq!(got[0].uri, "tcp://10.0.0.5:2375");
         assert_eq!(got[1].uri, "unix:///env.sock");
@@ -244,7 +262,10 @@ mod tests {
                 EndpointSource::KnownSocket
             ]
         );
-        assert_eq!(got[3].uri, format!("unix://{}/.docker/run/docker.sock", h.display()));
+        assert_eq!(
+            got[3].uri,
+            format!("unix://{}/.docker/run/docker.sock", h.display())
+        );
         // The colima socket appears once, as the context.
         assert_eq!(got.iter().filter(|c| c.uri == colima).count(), 1);
     }
@@ -253,7 +274,11 @@ mod tests {
     fn default_context_is_ignored() {
         let home = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(home.path().join(".docker")).unwrap();
-        std::fs::write(home.path().join(".docker/config.json"), r#"{"currentContext":"default"}"#).unwrap();
+        std::fs::write(
+            home.path().join(".docker/config.json"),
+            r#"{"currentContext":"default"}"#,
+        )
+        .unwrap();
         assert!(context_host(home.path()).is_none());
     }
 
@@ -261,9 +286,14 @@ mod tests {
     async fn a_dead_endpoint_gives_not_running_naming_what_was_tried() {
         let dir = tempfile::tempdir().unwrap();
         let sock = format!("unix://{}/nothing.sock", dir.path().display());
-        let cand = Candidate { uri: sock.clone(), source: EndpointSource::Settings };
+        let cand = Candidate {
+            uri: sock.clone(),
+            source: EndpointSource::Settings,
+        };
         let why = try_one(&cand).await.unwrap_err();
-        let err = DockerError::NotRunning { tried: vec![(cand, why)] };
+        let err = DockerError::NotRunning {
+            tried: vec![(cand, why)],
+        };
         let msg = err.to_string();
         assert!(msg.starts_with("Docker is not running"), "{msg}");
         assert!(msg.contains(&sock), "{msg}");

@@ -301,7 +301,11 @@ impl Settings {
             let field = e.path().to_string();
             let message = e.into_inner().message().trim().to_owned();
             SettingsError::Invalid(vec![FieldError {
-                field: if field == "." { "(file)".to_owned() } else { field },
+                field: if field == "." {
+                    "(file)".to_owned()
+                } else {
+                    field
+                },
                 message,
             }])
         })?;
@@ -336,15 +340,13 @@ impl Settings {
                 })
             }
         };
-        Self::from_toml_str(&text)
-            .map(Some)
-            .map_err(|e| match e {
-                SettingsError::Invalid(errs) => SettingsError::Parse {
-                    path: path.to_path_buf(),
-                    message: join_errors(&errs),
-                },
-                other => other,
-            })
+        Self::from_toml_str(&text).map(Some).map_err(|e| match e {
+            SettingsError::Invalid(errs) => SettingsError::Parse {
+                path: path.to_path_buf(),
+                message: join_errors(&errs),
+            },
+            other => other,
+        })
     }
 
     /// Validate, then write atomically. On any error nothing is written.
@@ -407,13 +409,18 @@ impl VpnSettings {
         if !provider_known {
             errs.push(
                 "vpn.provider",
-                format!("unknown provider {:?}; expected one of: {}", self.provider, PROVIDERS.join(", ")),
+                format!(
+                    "unknown provider {:?}; expected one of: {}",
+                    self.provider,
+                    PROVIDERS.join(", ")
+                ),
             );
         }
         for (i, c) in self.server_countries.iter().enumerate() {
             let ok = !c.trim().is_empty()
                 && c.len() <= 64
-                && c.chars().all(|ch| ch.is_alphabetic() || ch == ' ' || ch == '-' || ch == '.');
+                && c.chars()
+                    .all(|ch| ch.is_alphabetic() || ch == ' ' || ch == '-' || ch == '.');
             if !ok {
                 errs.push(
                     format!("vpn.server_countries[{i}]"),
@@ -434,7 +441,9 @@ impl VpnSettings {
             );
         }
         match self.vpn_type {
-            VpnType::Wireguard => self.wireguard.validate_into(self.provider == "custom", errs),
+            VpnType::Wireguard => self
+                .wireguard
+                .validate_into(self.provider == "custom", errs),
             VpnType::Openvpn => {
                 if self.provider == "custom" {
                     errs.push(
@@ -470,10 +479,9 @@ impl WireguardSettings {
                 "must be a WireGuard key: 44 characters of base64 (32 bytes)",
             ),
             Some(_) => {}
-            None if custom => errs.push(
-                "vpn.wireguard.public_key",
-                "required for a custom provider",
-            ),
+            None if custom => {
+                errs.push("vpn.wireguard.public_key", "required for a custom provider")
+            }
             None => {}
         }
         if self.addresses.is_empty() {
@@ -527,7 +535,10 @@ impl StackSettings {
             ("stack.control_port", self.control_port),
         ] {
             if port < 1024 {
-                errs.push(field, format!("{port} is not allowed: use a port from 1024 to 65535"));
+                errs.push(
+                    field,
+                    format!("{port} is not allowed: use a port from 1024 to 65535"),
+                );
             }
         }
         if self.webui_port == self.control_port {
@@ -537,28 +548,49 @@ impl StackSettings {
             );
         }
         if self.puid == 0 {
-            errs.push("stack.puid", "must not be 0: qBittorrent should not run as root");
+            errs.push(
+                "stack.puid",
+                "must not be 0: qBittorrent should not run as root",
+            );
         }
         if self.pgid == 0 {
-            errs.push("stack.pgid", "must not be 0: qBittorrent should not run as root");
+            errs.push(
+                "stack.pgid",
+                "must not be 0: qBittorrent should not run as root",
+            );
         }
         if !is_timezone(&self.timezone) {
             errs.push(
                 "stack.timezone",
-                format!("{:?} is not a timezone name like Europe/Berlin", self.timezone),
+                format!(
+                    "{:?} is not a timezone name like Europe/Berlin",
+                    self.timezone
+                ),
             );
         }
         for (key, value) in &self.gateway_env {
             let field = format!("stack.gateway_env.{key}");
             let valid_name = !key.is_empty()
-                && key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
                 && !key.starts_with(|c: char| c.is_ascii_digit());
             if !valid_name {
                 errs.push(field, "not an environment variable name (A-Z, 0-9, _)");
-            } else if MANAGED_ENV.contains(&key.as_str()) || key.starts_with("WIREGUARD_") || key.starts_with("OPENVPN_") {
-                errs.push(field, "is set by Torrent VPN itself; use the matching setting");
-            } else if SECRET_ENV_MARKERS.iter().any(|m| key.contains(m)) && !key.starts_with("LAB_") {
-                errs.push(field, "looks like a secret; secrets go to the Keychain, never to container env");
+            } else if MANAGED_ENV.contains(&key.as_str())
+                || key.starts_with("WIREGUARD_")
+                || key.starts_with("OPENVPN_")
+            {
+                errs.push(
+                    field,
+                    "is set by Torrent VPN itself; use the matching setting",
+                );
+            } else if SECRET_ENV_MARKERS.iter().any(|m| key.contains(m)) && !key.starts_with("LAB_")
+            {
+                errs.push(
+                    field,
+                    "looks like a secret; secrets go to the Keychain, never to container env",
+                );
             } else if value.contains('\0') || value.contains('\n') {
                 errs.push(field, "must be a single line");
             }
@@ -567,10 +599,11 @@ impl StackSettings {
 }
 
 fn is_name(s: &str, max: usize, allow_upper_and_dots: bool) -> bool {
-    let first_ok = s
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_digit() || c.is_ascii_lowercase() || (allow_upper_and_dots && c.is_ascii_uppercase()));
+    let first_ok = s.chars().next().is_some_and(|c| {
+        c.is_ascii_digit()
+            || c.is_ascii_lowercase()
+            || (allow_upper_and_dots && c.is_ascii_uppercase())
+    });
     first_ok
         && s.len() <= max
         && s.chars().all(|c| {
@@ -590,7 +623,8 @@ fn is_timezone(tz: &str) -> bool {
     let ok_part = |p: &str| {
         !p.is_empty()
             && p.starts_with(|c: char| c.is_ascii_uppercase())
-            && p.chars().all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
     };
     ok_part(first) && tz.contains('/') && parts.all(ok_part)
 }
@@ -605,7 +639,9 @@ fn check_image_ref(image: &str) -> Result<(), String> {
     }
     let (name, _digest) = image.split_once('@').unwrap_or((image, ""));
     let last_slash = name.rfind('/').map_or(0, |i| i + 1);
-    let repo_end = name[last_slash..].find(':').map_or(name.len(), |i| last_slash + i);
+    let repo_end = name[last_slash..]
+        .find(':')
+        .map_or(name.len(), |i| last_slash + i);
     let (repo, tag) = name.split_at(repo_end);
     let path = repo.split_once('/').map_or(repo, |(first, rest)| {
         if first.contains('.') || first.contains(':') || first == "localhost" {
@@ -617,13 +653,22 @@ fn check_image_ref(image: &str) -> Result<(), String> {
     let path_ok = !path.is_empty()
         && path.split('/').all(|seg| {
             !seg.is_empty()
-                && seg.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
         });
     if !path_ok {
-        return Err(format!("{image:?} is not an image name (lowercase repository/name[:tag])"));
+        return Err(format!(
+            "{image:?} is not an image name (lowercase repository/name[:tag])"
+        ));
     }
     if let Some(tag) = tag.strip_prefix(':') {
-        if tag.is_empty() || tag.len() > 128 || !tag.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+        if tag.is_empty()
+            || tag.len() > 128
+            || !tag
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
             return Err(format!("{image:?} has an invalid tag"));
         }
     }
@@ -648,7 +693,10 @@ fn check_host_path(p: &Path) -> Result<(), String> {
         return Err("must not be the root directory".to_owned());
     }
     if text.contains(':') {
-        return Err(format!("{} contains ':', which Docker bind mounts cannot take", p.display()));
+        return Err(format!(
+            "{} contains ':', which Docker bind mounts cannot take",
+            p.display()
+        ));
     }
     Ok(())
 }

@@ -114,7 +114,9 @@ fn each_invalid_input_names_its_field() {
                     .iter()
                     .any(|f| f.field == *field && f.message.contains(needle));
                 if !hit {
-                    failures.push(format!("{what}: expected {field} ~ {needle:?}, got {errs:?}"));
+                    failures.push(format!(
+                        "{what}: expected {field} ~ {needle:?}, got {errs:?}"
+                    ));
                 }
             }
         }
@@ -126,7 +128,11 @@ fn each_invalid_input_names_its_field() {
 fn custom_wireguard_needs_endpoint_and_key() {
     let s = Settings::new_custom_wireguard();
     let err = s.validate().unwrap_err();
-    let fields: Vec<_> = err.field_errors().iter().map(|f| f.field.as_str()).collect();
+    let fields: Vec<_> = err
+        .field_errors()
+        .iter()
+        .map(|f| f.field.as_str())
+        .collect();
     assert!(fields.contains(&"vpn.wireguard.endpoint"), "{fields:?}");
     assert!(fields.contains(&"vpn.wireguard.public_key"), "{fields:?}");
     assert!(fields.contains(&"vpn.wireguard.addresses"), "{fields:?}");
@@ -161,7 +167,10 @@ fn load_of_a_missing_file_is_none_and_a_broken_one_names_the_file() {
     assert_eq!(Settings::load(&path).unwrap(), None);
     std::fs::write(&path, with("webui_port = 8080", "webui_port = 99999")).unwrap();
     let msg = Settings::load(&path).unwrap_err().to_string();
-    assert!(msg.contains("settings.toml") && msg.contains("stack.webui_port"), "{msg}");
+    assert!(
+        msg.contains("settings.toml") && msg.contains("stack.webui_port"),
+        "{msg}"
+    );
 }
 
 #[cfg(unix)]
@@ -170,8 +179,14 @@ fn config_dir_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("new/settings.toml");
-    Settings::from_toml_str(&valid_toml()).unwrap().save(&path).unwrap();
-    let mode = std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode();
+    Settings::from_toml_str(&valid_toml())
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    let mode = std::fs::metadata(path.parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o077, 0, "mode {mode:o}");
 }
 
@@ -190,5 +205,7 @@ fn wireguard_key_check() {
     assert!(!is_wireguard_key(""));
     assert!(!is_wireguard_key(&PUBKEY[..43]));
     // 33 bytes of base64 is too long.
-    assert!(!is_wireguard_key("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    assert!(!is_wireguard_key(
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    ));
 }

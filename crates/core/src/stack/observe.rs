@@ -51,7 +51,10 @@ pub struct StackObservation {
 }
 
 /// List the containers of `profile` and summarise them.
-pub async fn observe(docker: &Docker, profile: &str) -> Result<StackObservation, bollard::errors::Error> {
+pub async fn observe(
+    docker: &Docker,
+    profile: &str,
+) -> Result<StackObservation, bollard::errors::Error> {
     let mut filters = HashMap::new();
     filters.insert(
         "label".to_owned(),
@@ -91,7 +94,9 @@ pub async fn observe(docker: &Docker, profile: &str) -> Result<StackObservation,
             }
         })
         .collect();
-    containers.sort_by(|a, b| (a.role == Role::Service, &a.name).cmp(&(b.role == Role::Service, &b.name)));
+    containers.sort_by(|a, b| {
+        (a.role == Role::Service, &a.name).cmp(&(b.role == Role::Service, &b.name))
+    });
     Ok(StackObservation {
         state: summarize(&containers),
         containers,
@@ -130,10 +135,22 @@ mod tests {
     #[test]
     fn summary() {
         assert_eq!(summarize(&[]), StackState::Absent);
-        assert_eq!(summarize(&[c(Role::Gateway, "running"), c(Role::Service, "running")]), StackState::Running);
-        assert_eq!(summarize(&[c(Role::Gateway, "exited"), c(Role::Service, "exited")]), StackState::Stopped);
-        assert_eq!(summarize(&[c(Role::Gateway, "exited"), c(Role::Service, "running")]), StackState::Partial);
+        assert_eq!(
+            summarize(&[c(Role::Gateway, "running"), c(Role::Service, "running")]),
+            StackState::Running
+        );
+        assert_eq!(
+            summarize(&[c(Role::Gateway, "exited"), c(Role::Service, "exited")]),
+            StackState::Stopped
+        );
+        assert_eq!(
+            summarize(&[c(Role::Gateway, "exited"), c(Role::Service, "running")]),
+            StackState::Partial
+        );
         // A service running without any gateway is never "running".
-        assert_eq!(summarize(&[c(Role::Service, "running")]), StackState::Partial);
+        assert_eq!(
+            summarize(&[c(Role::Service, "running")]),
+            StackState::Partial
+        );
     }
 }
