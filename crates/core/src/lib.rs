@@ -5,6 +5,7 @@
 //! reports built on them ([`status`]).
 
 pub mod docker;
+pub mod monitor;
 pub mod paths;
 pub mod secrets;
 pub mod settings;

@@ -7,9 +7,11 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{SecretError, SecretKind, SecretStore};
 
+type Items = HashMap<(String, SecretKind), SecretString>;
+
 #[derive(Default)]
 pub struct MemoryStore {
-    items: Mutex<HashMap<(String, SecretKind), SecretString>>,
+    items: Mutex<Items>,
     /// When set, every call fails with this error (to test error paths).
     fail_with: Mutex<Option<SecretError>>,
 }
@@ -34,10 +36,7 @@ impl MemoryStore {
         }
     }
 
-    fn items(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, HashMap<(String, SecretKind), SecretString>>, SecretError>
-    {
+    fn items(&self) -> Result<std::sync::MutexGuard<'_, Items>, SecretError> {
         self.items
             .lock()
             .map_err(|e| SecretError::Platform(e.to_string()))

@@ -1,0 +1,124 @@
+//! The status snapshot: plain data, with when each value was last refreshed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::stack::StackState;
+use crate::status::{ConfigReport, EngineReport, StatusReport};
+
+/// Steps of connect, in order; shown while connecting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectStep {
+    Preparing,
+    Images,
+    CreatingGateway,
+    StartingGateway,
+    WaitingForTunnel,
+    StartingServices,
+    Hardening,
+}
+
+impl ConnectStep {
+    pub fn label(self) -> &'static str {
+        match self {
+            ConnectStep::Preparing => "Preparing network and volumes",
+            ConnectStep::Images => "Checking images",
+            ConnectStep::CreatingGateway => "Creating the VPN gateway",
+            ConnectStep::StartingGateway => "Starting the VPN gateway",
+            ConnectStep::WaitingForTunnel => "Waiting for the tunnel",
+            ConnectStep::StartingServices => "Starting qBittorrent",
+            ConnectStep::Hardening => "Securing qBittorrent",
+        }
+    }
+}
+
+/// The monitor's state. Every state but `Protected` means "not known safe".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "detail", rename_all = "snake_case")]
+pub enum State {
+    DockerUnavailable,
+    /// No settings yet: onboarding or the demo.
+    NotConfigured,
+    Disconnected,
+    Connecting(ConnectStep),
+    Protected,
+    /// Tunnel down while connected; traffic verified blocked.
+    KillSwitchEngaged,
+    /// Traffic verified to leave outside the tunnel.
+    Leak,
+    Healing,
+    Error(String),
+}
+
+/// A value and when it was read (ms since the Unix epoch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timed<T> {
+    pub value: T,
+    pub at_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpnInfo {
+    pub public_ip: String,
+    pub country: Option<String>,
+    pub city: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    pub down_bps: u64,
+    pub up_bps: u64,
+    pub active_torrents: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub state: State,
+    /// When `state` was last confirmed.
+    pub at_ms: u64,
+    pub vpn: Option<Timed<VpnInfo>>,
+    /// Docker health of the gateway: `healthy`, `unhealthy`, `starting`.
+    pub gateway_health: Option<Timed<String>>,
+    pub transfer: Option<Timed<Transfer>>,
+    pub forwarded_port: Option<Timed<u16>>,
+    /// qBittorrent's `connection_status`: `connected`, `firewalled`, `disconnected`.
+    pub qbittorrent: Option<Timed<String>>,
+}
+
+impl Snapshot {
+    pub fn new(state: State, at_ms: u64) -> Self {
+        Self {
+            state,
+            at_ms,
+            vpn: None,
+            gateway_health: None,
+            transfer: None,
+            forwarded_port: None,
+            qbittorrent: None,
+        }
+    }
+
+    /// The coarse snapshot a one-shot status report supports: engine and
+    /// stack presence, nothing about the tunnel.
+    pub fn from_report(report: &StatusReport, at_ms: u64) -> Self {
+        let state = match (&report.docker, &report.config) {
+            (EngineReport::Unavailable { .. }, _) => State::DockerUnavailable,
+            (_, ConfigReport::Invalid { error, .. }) => State::Error(format!("settings: {error}")),
+            (_, ConfigReport::NotConfigured { .. }) => State::NotConfigured,
+            _ => match report.stack.as_ref().map(|s| s.state) {
+                None => State::Error(report.stack_error.clone().unwrap_or_default()),
+                Some(StackState::Absent | StackState::Stopped) => State::Disconnected,
+                Some(StackState::Partial) => State::Error("the stack is half running".to_owned()),
+                Some(StackState::Running) => State::Connecting(ConnectStep::WaitingForTunnel),
+            },
+        };
+        Self::new(state, at_ms)
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}

@@ -1,0 +1,83 @@
+//! The Torrent VPN menu-bar app: a thin adapter over `tvpn-core`.
+//!
+//! The core computes status; [`menu_model`] turns it into plain data; [`tray`]
+//! applies that data to the real tray. Windows, notifications and autostart
+//! are Tauri plugins driven from here.
+
+pub mod commands;
+mod logging;
+pub mod menu_model;
+mod platform;
+mod tray;
+
+use std::time::Duration;
+
+use tauri::{Manager, RunEvent};
+use tvpn_core::paths::AppPaths;
+
+/// Label of the settings window in `tauri.conf.json`.
+pub const SETTINGS_WINDOW: &str = "settings";
+/// How often the tray asks the core for status.
+const REFRESH: Duration = Duration::from_secs(2);
+
+/// State shared by the tray and the commands.
+pub struct AppState {
+    pub paths: AppPaths,
+}
+
+pub fn run() -> anyhow::Result<()> {
+    let paths = AppPaths::resolve(None)?;
+    let _log_guard = logging::init(paths.log_dir())?;
+    tracing::info!(config = %paths.config_dir().display(), "starting");
+
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            if let Err(e) = show_settings(app) {
+                tracing::warn!(error = %e, "could not show settings for a second launch");
+            }
+        }))
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::Builder::new().build())
+        .manage(AppState { paths })
+        .invoke_handler(tauri::generate_handler![commands::get_status])
+        .setup(|app| {
+            platform::configure_app(app);
+            let handle = app.handle().clone();
+            let items = tray::build(&handle)?;
+            tauri::async_runtime::spawn(tray::refresh_loop(handle.clone(), items, REFRESH));
+            if std::env::var_os("TVPN_OPEN_SETTINGS").is_some() {
+                show_settings(&handle)?;
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!())?;
+
+    app.run(|_app, event| {
+        // Closing the last window keeps the tray running; only Quit exits.
+        if let RunEvent::ExitRequested { api, code, .. } = event {
+            if code.is_none() {
+                api.prevent_exit();
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Show the settings window, creating it on first use.
+pub fn show_settings(app: &tauri::AppHandle) -> tauri::Result<()> {
+    if let Some(w) = app.get_webview_window(SETTINGS_WINDOW) {
+        w.show()?;
+        return w.set_focus();
+    }
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == SETTINGS_WINDOW)
+        .cloned()
+        .ok_or_else(|| tauri::Error::WindowNotFound)?;
+    let w = tauri::WebviewWindowBuilder::from_config(app, &config)?.build()?;
+    w.set_focus()
+}
