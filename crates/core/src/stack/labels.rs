@@ -14,3 +14,5 @@ pub const SERVICE: &str = "dev.torrentvpn.service";
 
 pub const COMPOSE_PROJECT: &str = "com.docker.compose.project";
 pub const COMPOSE_SERVICE: &str = "com.docker.compose.service";
+/// Hash of the gateway definition, to spot a gateway made from old settings.
+pub const SPEC_HASH: &str = "dev.torrentvpn.spec-hash";

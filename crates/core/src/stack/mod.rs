@@ -2,5 +2,6 @@
 
 pub mod labels;
 mod observe;
+pub mod spec;
 
 pub use observe::{observe, ContainerState, Role, StackObservation, StackState};
