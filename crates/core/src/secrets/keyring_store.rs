@@ -24,6 +24,11 @@ impl KeyringStore {
         })
     }
 
+    /// Which platform store this is.
+    pub fn backend_name(&self) -> String {
+        self.store.vendor()
+    }
+
     fn entry(&self, profile: &str, kind: SecretKind) -> Result<Entry, SecretError> {
         let account = format!("{profile}/{}", kind.key());
         Entry::new_in_store(&self.store, SERVICE, &account).map_err(|e| map_error(e, kind))
@@ -119,7 +124,7 @@ impl SecretStore for KeyringStore {
     }
 
     fn backend(&self) -> String {
-        self.store.vendor()
+        self.backend_name()
     }
 }
 
