@@ -5,8 +5,10 @@
 //! reports built on them ([`status`]).
 
 pub mod docker;
+pub mod gluetun;
 pub mod monitor;
 pub mod paths;
+pub mod qbittorrent;
 pub mod secrets;
 pub mod settings;
 pub mod stack;

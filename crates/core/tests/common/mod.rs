@@ -1,0 +1,346 @@
+//! Helpers for the client tests that run real containers.
+//!
+//! Everything here uses locally built lab images (`scripts/lab build`) and
+//! never pulls. Containers and networks carry the label
+//! `dev.torrentvpn.test=1`, publish only on 127.0.0.1, and are removed when
+//! their guard drops, whether the test passed or not.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use bollard::models::{
+    ContainerCreateBody, DeviceMapping, EndpointSettings, HostConfig, NetworkCreateRequest,
+    NetworkingConfig, PortBinding,
+};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, InspectContainerOptions, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::StreamExt;
+
+pub const TEST_LABEL: &str = "dev.torrentvpn.test";
+
+pub const QBIT_45: &str = "tvpn-lab/qbittorrent:4.5";
+pub const QBIT_51: &str = "tvpn-lab/qbittorrent:5.1";
+pub const GATEWAY: &str = "tvpn-lab/gateway:latest";
+
+/// The lab's LAN network (`scripts/lab up`).
+pub const LAB_LAN: &str = "tvpn-lab-lan";
+
+pub async fn docker() -> Docker {
+    let docker = Docker::connect_with_local_defaults()
+        .unwrap_or_else(|e| panic!("cannot reach the Docker engine: {e}"));
+    docker
+        .negotiate_version()
+        .await
+        .unwrap_or_else(|e| panic!("the Docker engine does not answer: {e}"))
+}
+
+/// Fail (never skip) when a lab image is missing; never pull it.
+pub async fn require_image(docker: &Docker, image: &str) {
+    if let Err(e) = docker.inspect_image(image).await {
+        panic!("lab image {image} is missing ({e}): build the lab images with `scripts/lab build`");
+    }
+}
+
+/// A free high port on 127.0.0.1 (bound, then released).
+pub fn free_port() -> u16 {
+    loop {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        if port >= 20000 {
+            return port;
+        }
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{}-{n}-{nanos:x}", std::process::id())
+}
+
+fn labels() -> HashMap<String, String> {
+    HashMap::from([(TEST_LABEL.to_owned(), "1".to_owned())])
+}
+
+/// Removes its Docker object on drop (on a thread of its own, since drop
+/// cannot await).
+pub struct Guard {
+    kind: GuardKind,
+    pub id: String,
+    pub name: String,
+}
+
+enum GuardKind {
+    Container,
+    Network,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let id = self.id.clone();
+        let is_container = matches!(self.kind, GuardKind::Container);
+        let done = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let Ok(docker) = Docker::connect_with_local_defaults() else {
+                    return;
+                };
+                let docker = docker
+                    .negotiate_version()
+                    .await
+                    .unwrap_or_else(|_| Docker::connect_with_local_defaults().unwrap());
+                if is_container {
+                    let options = RemoveContainerOptionsBuilder::default()
+                        .force(true)
+                        .v(true)
+                        .build();
+                    let _ = docker.remove_container(&id, Some(options)).await;
+                } else {
+                    let _ = docker.remove_network(&id).await;
+                }
+            });
+        });
+        let _ = done.join();
+    }
+}
+
+/// A bridge network for one test (not internal: ports are published on it).
+pub async fn test_network(docker: &Docker) -> Guard {
+    let name = unique("tvpn-test-net");
+    let created = docker
+        .create_network(NetworkCreateRequest {
+            name: name.clone(),
+            driver: Some("bridge".to_owned()),
+            labels: Some(labels()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("creating the test network failed: {e}"));
+    Guard {
+        kind: GuardKind::Network,
+        id: created.id,
+        name,
+    }
+}
+
+/// The first IPv4 subnet of a network, e.g. `172.19.0.0/16`.
+pub async fn network_subnet(docker: &Docker, network: &str) -> String {
+    let info = docker
+        .inspect_network(
+            network,
+            None::<bollard::query_parameters::InspectNetworkOptions>,
+        )
+        .await
+        .unwrap();
+    info.ipam
+        .and_then(|i| i.config)
+        .unwrap_or_default()
+        .into_iter()
+        .find_map(|c| c.subnet.filter(|s| s.contains('.')))
+        .expect("the network has an IPv4 subnet")
+}
+
+/// What a test container needs.
+#[derive(Default)]
+pub struct Spec {
+    pub image: String,
+    pub env: Vec<String>,
+    /// `(host port on 127.0.0.1, container port)`.
+    pub ports: Vec<(u16, u16)>,
+    pub network: Option<String>,
+    /// `container:<id>`: join another container's namespace.
+    pub network_mode: Option<String>,
+    pub binds: Vec<String>,
+    pub gateway_privileges: bool,
+}
+
+pub async fn start(docker: &Docker, prefix: &str, spec: Spec) -> Guard {
+    let name = unique(prefix);
+    let mut port_bindings = HashMap::new();
+    let mut exposed = Vec::new();
+    for (host, container) in &spec.ports {
+        let key = format!("{container}/tcp");
+        exposed.push(key.clone());
+        port_bindings.insert(
+            key,
+            Some(vec![PortBinding {
+                host_ip: Some("127.0.0.1".to_owned()),
+                host_port: Some(host.to_string()),
+            }]),
+        );
+    }
+    let mut host_config = HostConfig {
+        port_bindings: Some(port_bindings),
+        binds: (!spec.binds.is_empty()).then(|| spec.binds.clone()),
+        network_mode: spec.network_mode.clone().or_else(|| spec.network.clone()),
+        ..Default::default()
+    };
+    if spec.gateway_privileges {
+        host_config.cap_add = Some(vec!["NET_ADMIN".to_owned()]);
+        host_config.devices = Some(vec![DeviceMapping {
+            path_on_host: Some("/dev/net/tun".to_owned()),
+            path_in_container: Some("/dev/net/tun".to_owned()),
+            cgroup_permissions: Some("rwm".to_owned()),
+        }]);
+        host_config.sysctls = Some(HashMap::from([
+            ("net.ipv6.conf.all.disable_ipv6".to_owned(), "1".to_owned()),
+            (
+                "net.ipv6.conf.default.disable_ipv6".to_owned(),
+                "1".to_owned(),
+            ),
+        ]));
+    }
+    let networking_config = spec.network.as_ref().map(|n| NetworkingConfig {
+        endpoints_config: Some(HashMap::from([(n.clone(), EndpointSettings::default())])),
+    });
+    let body = ContainerCreateBody {
+        image: Some(spec.image.clone()),
+        env: Some(spec.env.clone()),
+        labels: Some(labels()),
+        exposed_ports: (!exposed.is_empty()).then_some(exposed),
+        host_config: Some(host_config),
+        networking_config,
+        ..Default::default()
+    };
+    let options = CreateContainerOptionsBuilder::default().name(&name).build();
+    let created = docker
+        .create_container(Some(options), body)
+        .await
+        .unwrap_or_else(|e| panic!("creating a container from {} failed: {e}", spec.image));
+    let guard = Guard {
+        kind: GuardKind::Container,
+        id: created.id,
+        name,
+    };
+    docker
+        .start_container(&guard.id, None)
+        .await
+        .unwrap_or_else(|e| panic!("starting {} failed: {e}", guard.name));
+    guard
+}
+
+/// Everything the container wrote to stdout and stderr so far.
+pub async fn logs(docker: &Docker, id: &str) -> String {
+    let options = LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .build();
+    let mut stream = docker.logs(id, Some(options));
+    let mut out = String::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(output) => out.push_str(&String::from_utf8_lossy(&output.into_bytes())),
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+pub async fn is_running(docker: &Docker, id: &str) -> bool {
+    docker
+        .inspect_container(id, None::<InspectContainerOptions>)
+        .await
+        .ok()
+        .and_then(|c| c.state)
+        .and_then(|s| s.running)
+        .unwrap_or(false)
+}
+
+/// Poll `check` until it returns `Some`, or panic with `what` and the
+/// container's logs.
+pub async fn wait_for<T>(
+    docker: &Docker,
+    container: &Guard,
+    what: &str,
+    timeout: Duration,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if Instant::now() > deadline {
+            let logs = logs(docker, &container.id).await;
+            panic!(
+                "{what}: not after {} s; logs of {}:\n{logs}",
+                timeout.as_secs(),
+                container.name
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// The workspace root (for `lab/.state`).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The running lab's WireGuard material, or a panic that says how to get
+/// it.
+pub struct LabVpn {
+    pub client_key: String,
+    pub psk: String,
+    pub server_pub: String,
+    /// `10.222.0.3:51820`
+    pub endpoint: String,
+    pub addresses: String,
+}
+
+pub async fn require_lab(docker: &Docker) -> LabVpn {
+    let running = docker
+        .inspect_container("tvpn-lab-vpn", None::<InspectContainerOptions>)
+        .await
+        .ok()
+        .and_then(|c| c.state)
+        .and_then(|s| s.running)
+        .unwrap_or(false);
+    if !running
+        || docker
+            .inspect_network(
+                LAB_LAN,
+                None::<bollard::query_parameters::InspectNetworkOptions>,
+            )
+            .await
+            .is_err()
+    {
+        panic!("the lab is not up (no running tvpn-lab-vpn or no {LAB_LAN} network): run `scripts/lab up`");
+    }
+    let state = workspace_root().join("lab/.state");
+    let read = |path: &str| {
+        std::fs::read_to_string(state.join(path))
+            .unwrap_or_else(|e| panic!("lab/.state/{path}: {e}: run `scripts/lab up`"))
+            .trim()
+            .to_owned()
+    };
+    let settings: toml::Value = toml::from_str(&read("demo-config/settings.toml")).unwrap();
+    let wg = &settings["vpn"]["wireguard"];
+    LabVpn {
+        client_key: read("keys/client.key"),
+        psk: read("keys/psk"),
+        server_pub: read("keys/server.pub"),
+        endpoint: wg["endpoint"].as_str().unwrap().to_owned(),
+        addresses: wg["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
