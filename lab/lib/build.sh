@@ -130,8 +130,10 @@ lab_docker_build() {
   mkdir -p "$LAB_CACHE_DIR"
   tvpn_log "- $image: docker build"
   local extra=()
-  [ "$LAB_FRESH" = 1 ] && extra+=(--no-cache)
-  if ! docker build "${extra[@]}" --label "$LAB_LABEL" -t "$image" "$@" "$dir" >"$log" 2>&1; then
+  if [ "$LAB_FRESH" = 1 ]; then
+    extra+=(--no-cache)
+  fi
+  if ! docker build ${extra[@]+"${extra[@]}"} --label "$LAB_LABEL" -t "$image" "$@" "$dir" >"$log" 2>&1; then
     tail -n 30 "$log" >&2
     tvpn_die "building $image failed; see $log"
   fi
@@ -150,6 +152,10 @@ lab_build() {
     esac
   done
   ensure_docker || exit 1
+  # debootstrap needs Linux; Docker Desktop can pull debian:*-slim instead.
+  if tvpn_is_macos && [ -z "${TVPN_LAB_USE_REGISTRY:-}" ]; then
+    export TVPN_LAB_USE_REGISTRY=1
+  fi
   # The legacy builder is enough and is the only one a bare docker.io CLI has.
   if ! docker buildx version >/dev/null 2>&1; then
     export DOCKER_BUILDKIT=0

@@ -2,8 +2,8 @@
 # `scripts/lab up|down|status|env`: the lab's networks and services, the
 # WireGuard keys and the demo profile. Sourced by scripts/lab.
 
-LAB_NET_INTERNET=tvpn-lab-internet
-LAB_NET_LAN=tvpn-lab-lan
+LAB_NET_INTERNET="tvpn-lab-internet"
+LAB_NET_LAN="tvpn-lab-lan"
 LAB_SUBNET_INTERNET=10.222.0.0/24
 LAB_SUBNET_LAN=10.221.0.0/24
 LAB_ROUTER_LAN_IP=10.221.0.2
@@ -32,8 +32,8 @@ lab_generate_keys() {
   out=$(docker run --rm --network none --label "$LAB_LABEL" tvpn-lab/tools:latest sh -c '
     s=$(wg genkey); c=$(wg genkey)
     echo "$s"; echo "$s" | wg pubkey; echo "$c"; echo "$c" | wg pubkey; wg genpsk')
-  local lines
-  mapfile -t lines <<<"$out"
+  local lines=()
+  IFS=$'\n' read -r -d '' -a lines <<<"$out" || true
   [ "${#lines[@]}" -eq 5 ] || tvpn_die "key generation failed"
   rm -rf "$LAB_KEYS_DIR"
   (
@@ -285,11 +285,11 @@ lab_down() {
   [ "${1:-}" = "--quiet" ] && quiet=1
   ensure_docker || exit 1
   local ids=() id mode
-  mapfile -t ids < <(lab_containers)
+  IFS=$'\n' read -r -d '' -a ids < <(lab_containers) || true
   if [ "${#ids[@]}" -gt 0 ]; then
     # Dependents in `--network container:<lab container>` mode go too.
-    local all_ids
-    mapfile -t all_ids < <(docker ps -aq --no-trunc)
+    local all_ids=()
+    IFS=$'\n' read -r -d '' -a all_ids < <(docker ps -aq --no-trunc) || true
     for id in "${all_ids[@]}"; do
       mode=$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$id" 2>/dev/null) || continue
       case $mode in
@@ -308,16 +308,16 @@ lab_down() {
     docker rm -f -v "${ids[@]}" >/dev/null 2>&1 || true
   fi
   local nets=()
-  mapfile -t nets < <({
+  IFS=$'\n' read -r -d '' -a nets < <({
     docker network ls -q --no-trunc --filter "label=$LAB_LABEL"
     docker network inspect -f '{{.Id}}' "$LAB_NET_INTERNET" "$LAB_NET_LAN" 2>/dev/null
-  } | grep -v '^$' | sort -u)
+  } | grep -v '^$' | sort -u) || true
   if [ "${#nets[@]}" -gt 0 ]; then
     [ "$quiet" = 1 ] || tvpn_log "removing ${#nets[@]} network(s)"
     docker network rm "${nets[@]}" >/dev/null
   fi
   local vols=()
-  mapfile -t vols < <(docker volume ls -q --filter "label=$LAB_LABEL")
+  IFS=$'\n' read -r -d '' -a vols < <(docker volume ls -q --filter "label=$LAB_LABEL") || true
   if [ "${#vols[@]}" -gt 0 ]; then
     [ "$quiet" = 1 ] || tvpn_log "removing ${#vols[@]} volume(s)"
     docker volume rm "${vols[@]}" >/dev/null
@@ -328,7 +328,7 @@ lab_down() {
 lab_status() {
   ensure_docker || exit 1
   local ids=()
-  mapfile -t ids < <(lab_containers)
+  IFS=$'\n' read -r -d '' -a ids < <(lab_containers) || true
   echo "containers:"
   if [ "${#ids[@]}" -eq 0 ]; then
     echo "  (none)"
@@ -337,7 +337,13 @@ lab_status() {
       "${ids[@]}"
   fi
   echo "networks:"
-  docker network ls --filter "label=$LAB_LABEL" --format '  {{.Name}}' | grep . || echo "  (none)"
+  local nets
+  nets=$(docker network ls --filter "label=$LAB_LABEL" --format '{{.Name}}')
+  if [ -n "$nets" ]; then
+    printf '%s\n' "$nets" | sed 's/^/  /'
+  else
+    echo "  (none)"
+  fi
   echo "images:"
   local image
   for image in "${LAB_IMAGES[@]}"; do

@@ -82,8 +82,8 @@ ensure_docker() {
     tvpn_log "starting dockerd (log: $log)"
     tvpn_as_root setsid dockerd >>"$log" 2>&1 </dev/null &
   fi
-  local i
-  for i in $(seq 1 60); do
+  local _
+  for _ in $(seq 1 60); do
     if docker info >/dev/null 2>&1; then
       return 0
     fi

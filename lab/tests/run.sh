@@ -1,0 +1,531 @@
+#!/usr/bin/env bash
+# Tests that prove the lab tells the truth: tunnelled traffic is seen as the VPN
+# exit address, the kill switch holds, the leak check can fail, DNS stays in
+# the tunnel, a real torrent transfer only shows the exit address, and the
+# gateway's control API behaves like gluetun v3.39 / v3.40 / v3.41 / latest.
+#
+# Needs `scripts/lab build`; runs `scripts/lab up` itself and `down` at the end.
+# Prints "ok - NAME" / "not ok - NAME" per test and finally
+# "lab: N passed, M failed". Per-test logs: lab/.state/test-logs/.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+# shellcheck source=../../scripts/lib/common.sh disable=SC1091
+. "$LAB_ROOT/scripts/lib/common.sh"
+
+LOG_DIR="$LAB_STATE/test-logs"
+GW=tvpn-lab-test-gw
+TOOLS=tvpn-lab-test-tools
+QBT=tvpn-lab-test-qbt
+CPORT=28000 # gateway control server on the host
+WPORT=28080 # qBittorrent WebUI (same port on both sides, like linuxserver)
+APIKEY=lab-test-key-$RANDOM$RANDOM
+AUTH=(-H "X-API-Key: $APIKEY")
+
+PASSED=0
+FAILED=0
+
+# t NAME FUNCTION: run one test in a subshell with `set -e`.
+t() {
+  local name=$1 fn=$2 start=$SECONDS rc
+  (
+    set -e
+    "$fn"
+  ) >"$LOG_DIR/$fn.log" 2>&1
+  rc=$?
+  if [ "$rc" -eq 0 ]; then
+    PASSED=$((PASSED + 1))
+    echo "ok - $name ($((SECONDS - start)) s)"
+  else
+    FAILED=$((FAILED + 1))
+    echo "not ok - $name ($((SECONDS - start)) s)"
+    tail -n 25 "$LOG_DIR/$fn.log" | sed 's/^/  # /'
+  fi
+}
+
+write_fixture_auth() {
+  cat >"$LOG_DIR/fixture-auth.toml" <<EOF
+[[roles]]
+name = "lab-tests"
+auth = "apikey"
+apikey = "$APIKEY"
+routes = ["GET /v1/version", "GET /v1/vpn/status", "PUT /v1/vpn/status", "GET /v1/publicip/ip",
+          "GET /v1/portforward", "PUT /v1/portforward", "GET /v1/openvpn/portforwarded"]
+EOF
+}
+
+remove_fixture() {
+  docker rm -f -v "$QBT" "$TOOLS" "$GW" >/dev/null 2>&1 || true
+}
+
+# -- fixture: a latest-version gateway, a tools container and qBittorrent 5.1
+# in its namespace, as the app would run them.
+
+test_fixture() {
+  remove_fixture
+  write_fixture_auth
+  gateway_create "$GW" "$CPORT" "$WPORT" latest "$LOG_DIR/fixture-auth.toml" \
+    -e HEALTH_SMALL_CHECK_PERIOD=8s
+  docker start "$GW" >/dev/null
+  gateway_wait_ready "$CPORT" "${AUTH[@]}" || fail "gateway did not come up"
+  docker run -d --name "$TOOLS" --label "$LAB_LABEL" --network "container:$GW" \
+    tvpn-lab/tools:latest sleep infinity >/dev/null
+  docker run -d --name "$QBT" --label "$LAB_LABEL" --network "container:$GW" \
+    -e WEBUI_PORT="$WPORT" -e PUID=1000 -e PGID=1000 -e TZ=Etc/UTC \
+    tvpn-lab/qbittorrent:5.1 >/dev/null
+  expect_eq "GET /v1/vpn/status" '200 {"status":"running"}' "$(api "$CPORT" GET /v1/vpn/status "${AUTH[@]}")"
+  expect_eq "public_ip" "$EXIT_IP" "$(api "$CPORT" GET /v1/publicip/ip "${AUTH[@]}" | sed -n 's/.*"public_ip":"\([^"]*\)".*/\1/p')"
+  # Secrets were files, never env, and never logged.
+  local key psk
+  key=$(tr -d '\n' <"$LAB_KEYS/client.key")
+  psk=$(tr -d '\n' <"$LAB_KEYS/psk")
+  if docker inspect "$GW" | grep -F -e "$key" -e "$psk" >/dev/null; then fail "a WireGuard secret is in the container config"; fi
+  if docker logs "$GW" 2>&1 | grep -F -e "$key" -e "$psk" >/dev/null; then fail "a WireGuard secret is in the gateway log"; fi
+}
+
+# 1. Shared-namespace traffic is seen as the VPN exit, never the real IP.
+test_exit_ip() {
+  local before seen json
+  before=$(echo_log_count)
+  seen=$(in_ns "$TOOLS" curl -fsS --max-time 5 "http://$ECHO_IP/")
+  expect_eq "echo sees" "$EXIT_IP" "$seen"
+  json=$(in_ns "$TOOLS" curl -fsS --max-time 5 "http://$ECHO_IP/json")
+  expect_match "echo /json" "\"ip\": \"$EXIT_IP\"" "$json"
+  local from
+  from=$(echo_log_since "$before" | awk '{ print $2 }' | sort -u | tr '\n' ' ')
+  expect_eq "echo log sources" "$EXIT_IP " "$from"
+  retry 20 docker exec "$GW" /gluetun-entrypoint healthcheck || fail "healthcheck command does not pass"
+  retry 25 sh -c "[ \"\$(docker inspect -f '{{.State.Health.Status}}' $GW)\" = healthy ]" ||
+    fail "docker health is $(docker inspect -f '{{.State.Health.Status}}' "$GW")"
+  echo "  docker health: healthy"
+}
+
+qbt_password() {
+  docker logs "$QBT" 2>/dev/null |
+    sed -n 's/.*A temporary password is provided for this session: \([^ ]*\).*/\1/p' | tail -n 1
+}
+
+qbt_login() {
+  local password
+  retry 20 sh -c "docker logs $QBT 2>/dev/null | grep 'temporary password'" || fail "no temporary password in docker logs"
+  password=$(qbt_password)
+  [ -n "$password" ] || fail "empty temporary password"
+  expect_eq "qBittorrent login" "Ok." "$(curl -sS --max-time 5 -c "$LOG_DIR/qbt.cookies" \
+    --data-urlencode username=admin --data-urlencode "password=$password" \
+    "http://127.0.0.1:$WPORT/api/v2/auth/login")"
+}
+
+qbt() {
+  local path=$1
+  shift
+  curl -sS --max-time 5 -b "$LOG_DIR/qbt.cookies" "$@" "http://127.0.0.1:$WPORT/api/v2/$path"
+}
+
+seeder_peer_ips() {
+  docker exec tvpn-lab-seeder curl -s --max-time 3 "http://127.0.0.1:8080/api/v2/sync/torrentPeers?hash=$1" |
+    jq -r '.peers // {} | keys[] | sub(":[0-9]+$"; "")' 2>/dev/null
+}
+
+# 2. A real transfer: qBittorrent 5.1 in the namespace downloads from the
+# seeder; the seeder only ever sees the exit address as its peer.
+test_torrent() {
+  retry 20 sh -c "curl -s --max-time 2 -o /dev/null http://127.0.0.1:$WPORT/" || fail "WebUI not reachable on 127.0.0.1:$WPORT"
+  qbt_login
+  expect_eq "torrents/add" "Ok." "$(qbt torrents/add -F "urls=http://$SEEDER_IP:8081/lab-medium.torrent")"
+  local hash="" deadline=$((SECONDS + 120)) progress=0 peers_seen="" ip
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if [ -z "$hash" ]; then
+      hash=$(qbt torrents/info | jq -r '.[0].hash // empty')
+    fi
+    if [ -n "$hash" ]; then
+      progress=$(qbt "torrents/info?hashes=$hash" | jq -r '.[0].progress')
+      while read -r ip; do
+        [ -n "$ip" ] && peers_seen="$peers_seen $ip"
+      done < <(seeder_peer_ips "$hash")
+      [ "$progress" = 1 ] && break
+    fi
+    sleep 0.5
+  done
+  expect_eq "progress" 1 "$progress"
+  local unique
+  unique=$(tr ' ' '\n' <<<"$peers_seen" | grep . | sort -u | tr '\n' ' ')
+  expect_eq "seeder's peers" "$EXIT_IP " "$unique"
+  local mine theirs
+  mine=$(docker exec "$QBT" sha256sum /downloads/lab-medium.bin | cut -d' ' -f1)
+  theirs=$(docker exec tvpn-lab-seeder sha256sum /downloads/lab-medium.bin | cut -d' ' -f1)
+  expect_eq "content sha256" "$theirs" "$mine"
+  local external
+  external=$(qbt transfer/info | jq -r '.last_external_address_v4 // ""')
+  if [ -n "$external" ]; then
+    expect_eq "qBittorrent last_external_address_v4" "$EXIT_IP" "$external"
+  fi
+}
+
+# 3. DNS from the namespace reaches the lab DNS only through the tunnel.
+test_dns() {
+  local before name
+  expect_eq "resolv.conf in the namespace" "nameserver 127.0.0.1" "$(in_ns "$TOOLS" cat /etc/resolv.conf)"
+  before=$(dns_log_count)
+  name="probe-$RANDOM$RANDOM.lab.test"
+  expect_match "getent hosts echo.lab.test" "^$ECHO_IP +echo.lab.test" "$(in_ns "$TOOLS" getent hosts echo.lab.test)"
+  expect_eq "dig seeder.lab.test" "$SEEDER_IP" "$(in_ns "$TOOLS" dig +short +time=2 +tries=1 seeder.lab.test)"
+  expect_match "dig $name" "status: NXDOMAIN" "$(in_ns "$TOOLS" dig +time=2 +tries=1 "$name" || true)"
+  local queries sources
+  queries=$(dns_log_since "$before" | grep 'query\[')
+  printf '%s\n' "$queries" | sed 's/^/    /'
+  grep -q "$name from" <<<"$queries" || fail "the query for $name never reached the lab DNS"
+  grep -q "echo.lab.test from" <<<"$queries" || fail "the query for echo.lab.test never reached the lab DNS"
+  sources=$(sed -n 's/.* from \([0-9.]*\)$/\1/p' <<<"$queries" | sort -u | tr '\n' ' ')
+  expect_eq "query sources" "$EXIT_IP " "$sources"
+}
+
+probe_echo() {
+  # probe_echo TOKEN: one request from the namespace; prints what echo saw.
+  in_ns "$TOOLS" curl -sS --max-time 2 "http://$ECHO_IP/$1" 2>/dev/null
+}
+
+assert_blocked() {
+  local what=$1 token before
+  token="probe-$RANDOM$RANDOM"
+  before=$(echo_log_count)
+  if probe_echo "$token"; then fail "$what: the echo service answered"; fi
+  sleep 0.5
+  if echo_log_since "$before" | grep "$token" >/dev/null; then fail "$what: the echo service logged the request"; fi
+  echo "  $what: request timed out, echo saw nothing"
+}
+
+webui_reachable() {
+  expect_match "WebUI from the host" '^v5\.' "$(qbt app/version)"
+}
+
+# 5. Kill switch: tunnel stopped through the API, or wireguard-go killed.
+test_kill_switch() {
+  expect_eq "PUT stopped" '200 {"outcome":"stopped"}' \
+    "$(api "$CPORT" PUT /v1/vpn/status "${AUTH[@]}" -d '{"status":"stopped"}')"
+  expect_eq "public_ip while stopped" '200 {"public_ip":""}' "$(api "$CPORT" GET /v1/publicip/ip "${AUTH[@]}")"
+  expect_eq "forwarded port while stopped" '200 {"port":0,"ports":[]}' "$(api "$CPORT" GET /v1/portforward "${AUTH[@]}")"
+  expect_eq "port file while stopped" "" "$(docker exec "$GW" cat /tmp/gluetun/forwarded_port)"
+  assert_blocked "tunnel stopped"
+  local before name
+  before=$(dns_log_count)
+  name="probe-$RANDOM$RANDOM.lab.test"
+  if in_ns "$TOOLS" dig +short +time=1 +tries=1 "$name" | grep . >/dev/null; then fail "DNS answered while stopped"; fi
+  if dns_log_since "$before" | grep "$name" >/dev/null; then fail "DNS query left while stopped"; fi
+  echo "  DNS while stopped: no answer, nothing reached the lab DNS"
+  webui_reachable
+  expect_eq "PUT running" '200 {"outcome":"running"}' \
+    "$(api "$CPORT" PUT /v1/vpn/status "${AUTH[@]}" -d '{"status":"running"}')"
+  retry 15 sh -c "[ \"\$(docker exec $TOOLS curl -s --max-time 2 http://$ECHO_IP/)\" = $EXIT_IP ]" ||
+    fail "not reachable after PUT running"
+  echo "  after PUT running: echo sees $EXIT_IP"
+
+  # A crash: wireguard-go dies, nobody is told. The status still says running
+  # until the health check notices and restarts the tunnel. The small check
+  # runs every 8 s from tunnel up (fixture), so the checks below finish
+  # before the first one.
+  local logs_before
+  logs_before=$(docker logs "$GW" 2>&1 | wc -l)
+  docker exec "$GW" /gluetun-entrypoint lab kill-wg
+  expect_eq "status right after kill-wg" '200 {"status":"running"}' "$(api "$CPORT" GET /v1/vpn/status "${AUTH[@]}")"
+  assert_blocked "wireguard-go killed"
+  webui_reachable
+  retry 30 sh -c "docker logs $GW 2>&1 | tail -n +$((logs_before + 1)) | grep 'restarting VPN because it failed to pass the healthcheck: small periodic check'" ||
+    fail "no auto-heal log line"
+  echo "  auto-heal: restarting VPN because it failed to pass the healthcheck: small periodic check"
+  retry 20 sh -c "[ \"\$(docker exec $TOOLS curl -s --max-time 2 http://$ECHO_IP/)\" = $EXIT_IP ]" ||
+    fail "not reachable after the auto-heal"
+  echo "  after the auto-heal: echo sees $EXIT_IP"
+  gateway_wait_ready "$CPORT" "${AUTH[@]}"
+}
+
+# 4. Control experiment: with the firewall open and the tunnel down, the leak
+# is visible (the echo service sees the real IP), so the checks above can fail.
+test_control_experiment() {
+  expect_eq "PUT stopped" '200 {"outcome":"stopped"}' \
+    "$(api "$CPORT" PUT /v1/vpn/status "${AUTH[@]}" -d '{"status":"stopped"}')"
+  docker exec "$GW" /gluetun-entrypoint lab firewall open
+  local seen
+  seen=$(in_ns "$TOOLS" curl -sS --max-time 5 "http://$ECHO_IP/" || true)
+  docker exec "$GW" /gluetun-entrypoint lab firewall close
+  expect_eq "echo sees (leak)" "$REAL_IP" "$seen"
+  assert_blocked "firewall closed again"
+  expect_eq "PUT running" '200 {"outcome":"running"}' \
+    "$(api "$CPORT" PUT /v1/vpn/status "${AUTH[@]}" -d '{"status":"running"}')"
+  retry 15 sh -c "[ \"\$(docker exec $TOOLS curl -s --max-time 2 http://$ECHO_IP/)\" = $EXIT_IP ]" ||
+    fail "not reachable after PUT running"
+  echo "  back in the tunnel: echo sees $EXIT_IP"
+}
+
+# Port forwarding end to end: a listener in the namespace is reachable from the
+# lab internet on the exit address, and follows `lab set-port`.
+test_port_forwarding() {
+  gateway_wait_ready "$CPORT" "${AUTH[@]}"
+  expect_eq "GET /v1/portforward" '200 {"port":41000,"ports":[41000]}' "$(api "$CPORT" GET /v1/portforward "${AUTH[@]}")"
+  expect_eq "port file" 41000 "$(docker exec "$GW" cat /tmp/gluetun/forwarded_port)"
+  pf_roundtrip 41000
+  docker exec "$GW" /gluetun-entrypoint lab set-port 42000
+  expect_eq "GET /v1/portforward after set-port" '200 {"port":42000,"ports":[42000]}' "$(api "$CPORT" GET /v1/portforward "${AUTH[@]}")"
+  expect_eq "port file after set-port" 42000 "$(docker exec "$GW" cat /tmp/gluetun/forwarded_port)"
+  docker logs "$GW" 2>&1 | grep '\[port forwarding\] port forwarded is 42000' >/dev/null || fail "no log line for the new port"
+  pf_roundtrip 42000
+  # The old port is closed again by the kill switch.
+  docker exec -d "$TOOLS" sh -c 'timeout 6 nc -l 41000 > /tmp/pf-41000 2>&1'
+  sleep 0.5
+  if docker exec tvpn-lab-echo sh -c "echo old | nc -w 2 -N $EXIT_IP 41000" 2>/dev/null; then
+    sleep 0.5
+    if [ "$(docker exec "$TOOLS" cat /tmp/pf-41000 2>/dev/null)" = old ]; then fail "old port 41000 still open"; fi
+  fi
+  echo "  old port 41000: closed"
+  docker exec "$GW" /gluetun-entrypoint lab set-port 41000 >/dev/null
+}
+
+pf_roundtrip() {
+  local port=$1 token="pf-$RANDOM"
+  docker exec -d "$TOOLS" sh -c "timeout 8 nc -l $port > /tmp/pf-$port 2>&1"
+  sleep 0.5
+  docker exec tvpn-lab-echo sh -c "echo $token | nc -w 3 -N $EXIT_IP $port" ||
+    fail "connecting to $EXIT_IP:$port from the lab internet failed"
+  retry 5 sh -c "[ \"\$(docker exec $TOOLS cat /tmp/pf-$port)\" = $token ]" || fail "the listener did not get the data"
+  echo "  $EXIT_IP:$port -> listener in the namespace: ok"
+}
+
+# -- 6. Control API contract, per gluetun version.
+
+CONTRACT_GW=tvpn-lab-test-contract
+CONTRACT_PORT=28100
+
+contract_gateway() {
+  # contract_gateway VERSION AUTH_TOML|- [docker args...]: a fresh gateway on $CONTRACT_PORT.
+  local version=$1 auth=$2
+  shift 2
+  docker rm -f -v "$CONTRACT_GW" >/dev/null 2>&1 || true
+  gateway_create "$CONTRACT_GW" "$CONTRACT_PORT" 28180 "$version" "$auth" "$@"
+  docker start "$CONTRACT_GW" >/dev/null
+}
+
+# expect_api WHAT EXPECTED METHOD PATH [curl args...]
+expect_api() {
+  local what=$1 expected=$2 method=$3 path=$4
+  shift 4
+  expect_eq "$what: $method $path" "$expected" "$(api "$CONTRACT_PORT" "$method" "$path" "$@")"
+}
+
+# header METHOD PATH NAME [curl args...]: one response header's value.
+header() {
+  local method=$1 path=$2 name=$3
+  shift 3
+  curl -sS --max-time 5 -o /dev/null -D - -X "$method" "$@" "http://127.0.0.1:$CONTRACT_PORT$path" |
+    tr -d '\r' | sed -n "s/^$name: //Ip"
+}
+
+test_contract_v339() {
+  contract_gateway v3.39 "$LOG_DIR/fixture-auth.toml"
+  gateway_wait_ready "$CONTRACT_PORT"
+  local v='200 {"version":"v3.39.0","commit":"09c47c7","created":"2024-08-09T07:43:48.000Z"}'
+  expect_api "no auth at all" "$v" GET /v1/version
+  expect_api "config.toml ignored" '200 {"status":"running"}' GET /v1/vpn/status
+  expect_api "trailing slash" '200 {"status":"running"}' GET /v1/vpn/status/
+  expect_match "settings public, redacted" '^200 .*"private_key":"\[set\]"' "$(api "$CONTRACT_PORT" GET /v1/vpn/settings)"
+  expect_api "old port route" '200 {"port":41000}' GET /v1/openvpn/portforwarded
+  expect_api "no /v1/portforward yet" '400 GET /portforward not found' GET /v1/portforward
+  expect_api "v0 non-GET" '400 unversioned API: only supports GET method' PUT /version
+  expect_api "v0 unknown" '400 unversioned API: requested URI not found' GET /nope
+  expect_eq "v0 /version redirect" "/v1/version" "$(header GET /version Location)"
+  expect_api "v0 /version status" '308 <a href="/v1/version">Permanent Redirect</a>.' GET /version
+  expect_eq "v0 /openvpn/portforwarded redirect" "/v1/openvpn/portforwarded" "$(header GET /openvpn/portforwarded Location)"
+  expect_api "invalid status" '400 invalid status: paused: possible values are: stopped, running' \
+    PUT /v1/vpn/status -d '{"status":"paused"}'
+  expect_api "empty body" '400 EOF' PUT /v1/vpn/status
+  expect_api "wrong method" '400 method DELETE not supported' DELETE /v1/vpn/status
+  expect_api "unknown sub-route" '400 route /nope not supported' GET /v1/vpn/nope
+  expect_api "unknown v1 route" '400 GET /nope not found' GET /v1/nope
+  expect_api "openvpn status on wireguard" '200 {"status":"stopped"}' GET /v1/openvpn/status
+  expect_api "dns status" '200 {"status":"running"}' GET /v1/dns/status
+  expect_eq "content type" "text/plain; charset=utf-8" "$(header GET /v1/vpn/status Content-Type)"
+}
+
+test_contract_v340() {
+  contract_gateway v3.40 -
+  gateway_wait_ready "$CONTRACT_PORT"
+  expect_api "public role" '200 {"version":"v3.40.0","commit":"e890c50","created":"2024-12-25T20:05:55.000Z"}' GET /v1/version
+  expect_api "public role" '200 {"status":"running"}' GET /v1/vpn/status
+  docker logs "$CONTRACT_GW" 2>&1 | grep 'WARN \[http server\] route GET /v1/vpn/status is unprotected by default, please set up authentication' >/dev/null ||
+    fail "no 'unprotected by default' warning"
+  echo "  WARN [http server] route GET /v1/vpn/status is unprotected by default ...: logged"
+  expect_api "private by default" '401 Unauthorized' GET /v1/vpn/settings
+  expect_api "private by default" '401 Unauthorized' PUT /v1/vpn/settings -d '{}'
+  expect_api "private by default" '401 Unauthorized' GET /v1/openvpn/settings
+  expect_api "port as JSON" '200 {"port":41000}' GET /v1/openvpn/portforwarded
+  expect_api "no role" '401 Unauthorized' GET /v1/portforward
+  expect_api "unknown path" '401 Unauthorized' GET /v1/nope
+  expect_api "trailing slash is another route" '401 Unauthorized' GET /v1/vpn/status/
+  expect_api "v0 non-GET has no role" '401 Unauthorized' PUT /version
+  expect_api "PUT stopped" '200 {"outcome":"stopped"}' PUT /v1/vpn/status -d '{"status":"stopped"}'
+  expect_api "no port while stopped" '200 {"port":0}' GET /v1/openvpn/portforwarded
+  expect_api "PUT running" '200 {"outcome":"running"}' PUT /v1/vpn/status -d '{"status":"running"}'
+}
+
+test_contract_v341() {
+  contract_gateway v3.41 -
+  gateway_wait_ready "$CONTRACT_PORT"
+  expect_api "public role" '200 {"version":"v3.41.1","commit":"7f22fb3","created":"2026-02-11T14:13:34.000Z"}' GET /v1/version
+  expect_api "public /v1/portforward" '200 {"port":41000}' GET /v1/portforward
+  expect_api "old route redirects" '301 <a href="/v1/portforward">Moved Permanently</a>.' GET /v1/openvpn/portforwarded
+  expect_eq "old route Location" "/v1/portforward" "$(header GET /v1/openvpn/portforwarded Location)"
+  expect_eq "v0 route Location" "/v1/portforward" "$(header GET /openvpn/portforwarded Location)"
+  expect_api "PUT /v1/portforward has no role" '401 Unauthorized' PUT /v1/portforward -d '{"ports":[1]}'
+  expect_api "private by default" '401 Unauthorized' GET /v1/vpn/settings
+  expect_api "unknown path" '401 Unauthorized' GET /v1/nope
+
+  # HTTP_CONTROL_SERVER_AUTH_DEFAULT_ROLE replaces the public role.
+  contract_gateway v3.41 - -e 'HTTP_CONTROL_SERVER_AUTH_DEFAULT_ROLE={"auth":"apikey","apikey":"default-key"}'
+  gateway_wait_ready "$CONTRACT_PORT" -H "X-API-Key: default-key"
+  expect_api "default role, no key" '401 Unauthorized' GET /v1/vpn/status
+  expect_api "default role, key" '200 {"status":"running"}' GET /v1/vpn/status -H "X-API-Key: default-key"
+  expect_match "default role covers settings" '^200 ' "$(api "$CONTRACT_PORT" GET /v1/vpn/settings -H "X-API-Key: default-key")"
+}
+
+test_contract_latest() {
+  cat >"$LOG_DIR/latest-auth.toml" <<'EOF'
+[[roles]]
+name = "tray"
+auth = "apikey"
+apikey = "tray-key"
+routes = ["GET /v1/version", "GET /v1/vpn/status", "PUT /v1/vpn/status", "GET /v1/publicip/ip",
+          "GET /v1/portforward", "PUT /v1/portforward", "GET /v1/openvpn/portforwarded"]
+
+[[roles]]
+name = "ops"
+auth = "basic"
+username = "ops"
+password = "ops-secret"
+routes = ["GET /v1/vpn/settings"]
+EOF
+  contract_gateway latest "$LOG_DIR/latest-auth.toml" -e 'HTTP_CONTROL_SERVER_AUTH_DEFAULT_ROLE={"auth":"apikey","apikey":"default-key"}'
+  local tray=(-H "X-API-Key: tray-key")
+  gateway_wait_ready "$CONTRACT_PORT" "${tray[@]}"
+  docker logs "$CONTRACT_GW" 2>&1 | grep 'INFO \[http server\] read 2 roles from authentication file' >/dev/null || fail "no 'read 2 roles' log line"
+  expect_api "no key" '401 Unauthorized' GET /v1/vpn/status
+  expect_api "wrong key" '401 Unauthorized' GET /v1/vpn/status -H "X-API-Key: nope"
+  expect_api "X-API-Key" '200 {"status":"running"}' GET /v1/vpn/status "${tray[@]}"
+  expect_api "version" '200 {"version":"latest","commit":"b119325","created":"2026-05-19T08:21:37.000Z"}' GET /v1/version "${tray[@]}"
+  expect_api "?api_key=" '200 {"port":41000,"ports":[41000]}' GET '/v1/portforward?api_key=tray-key'
+  # gluetun routes on the raw request URI: a query string breaks exact-match routes.
+  expect_api "?api_key= on an exact route" '400 route /status?api_key=tray-key not supported' GET '/v1/vpn/status?api_key=tray-key'
+  expect_api "unknown path" '404 Not Found' GET /v1/nope
+  expect_api "unknown path, with key" '404 Not Found' GET /v1/nope "${tray[@]}"
+  expect_api "trailing slash" '404 Not Found' GET /v1/vpn/status/ "${tray[@]}"
+  expect_api "wrong method" '405 Method Not Allowed' DELETE /v1/vpn/status "${tray[@]}"
+  expect_api "wrong method" '405 Method Not Allowed' PUT /v1/version
+  expect_api "v0 non-GET" '405 Method Not Allowed' PUT /openvpn/actions/restart
+  expect_api "v0 /version is no route" '404 Not Found' GET /version -H "X-API-Key: default-key"
+  expect_api "basic, no credentials" '401 Unauthorized' GET /v1/vpn/settings
+  expect_eq "WWW-Authenticate" 'Basic realm="restricted", charset="UTF-8"' "$(header GET /v1/vpn/settings WWW-Authenticate)"
+  expect_api "basic, wrong password" '401 Unauthorized' GET /v1/vpn/settings -u ops:nope
+  local settings
+  settings=$(api "$CONTRACT_PORT" GET /v1/vpn/settings -u ops:ops-secret)
+  expect_match "basic, right password" '^200 .*"private_key":"\[set\]"' "$settings"
+  if grep -qF "$(tr -d '\n' <"$LAB_KEYS/client.key")" <<<"$settings"; then fail "settings leak the private key"; fi
+  expect_api "route outside the tray role" '401 Unauthorized' GET /v1/dns/status "${tray[@]}"
+  expect_api "DEFAULT_ROLE covers the rest" '200 {"status":"running"}' GET /v1/dns/status -H "X-API-Key: default-key"
+  expect_api "DEFAULT_ROLE skips covered routes" '401 Unauthorized' GET /v1/vpn/status -H "X-API-Key: default-key"
+  expect_api "old route redirects" '301 <a href="/v1/portforward">Moved Permanently</a>.' GET /v1/openvpn/portforwarded "${tray[@]}"
+  expect_api "PUT /v1/portforward" '200 ' PUT /v1/portforward "${tray[@]}" -d '{"ports":[42000]}'
+  expect_api "GET after PUT" '200 {"port":42000,"ports":[42000]}' GET /v1/portforward "${tray[@]}"
+  expect_eq "port file after PUT" 42000 "$(docker exec "$CONTRACT_GW" cat /tmp/gluetun/forwarded_port)"
+  expect_api "PUT /v1/portforward bad body" '400 failed setting forwarded ports' PUT /v1/portforward "${tray[@]}" -d 'x'
+  expect_api "invalid status" '400 invalid status: bogus: possible values are: stopped, running' \
+    PUT /v1/vpn/status "${tray[@]}" -d '{"status":"bogus"}'
+  expect_api "PUT stopped" '200 {"outcome":"stopped"}' PUT /v1/vpn/status "${tray[@]}" -d '{"status":"stopped"}'
+  expect_api "PUT stopped again" '200 {"outcome":"already stopped"}' PUT /v1/vpn/status "${tray[@]}" -d '{"status":"stopped"}'
+  expect_api "status" '200 {"status":"stopped"}' GET /v1/vpn/status "${tray[@]}"
+  expect_api "public ip cleared" '200 {"public_ip":""}' GET /v1/publicip/ip "${tray[@]}"
+  expect_api "ports cleared" '200 {"port":0,"ports":[]}' GET /v1/portforward "${tray[@]}"
+  expect_api "PUT running" '200 {"outcome":"running"}' PUT /v1/vpn/status "${tray[@]}" -d '{"status":"running"}'
+  expect_api "PUT running again" '200 {"outcome":"already running"}' PUT /v1/vpn/status "${tray[@]}" -d '{"status":"running"}'
+  gateway_wait_ready "$CONTRACT_PORT" "${tray[@]}"
+  docker logs "$CONTRACT_GW" 2>&1 | grep -E 'INFO \[http server\] 200 GET /v1/vpn/status wrote 21B to [0-9.]+:[0-9]+ in [0-9.]+(µs|ms|s)$' >/dev/null ||
+    fail "no request log line in gluetun's format"
+  echo "  request log line: ok"
+  if docker logs "$CONTRACT_GW" 2>&1 | grep 'tray-key' >/dev/null; then fail "an API key is in the log"; fi
+}
+
+test_contract_config_errors() {
+  printf '[[roles]]\nname = "x"\nauth = "none"\nroutes = ["GET /v1/vpn/status"]\nfoo = 1\n' >"$LOG_DIR/bad-key.toml"
+  contract_gateway latest "$LOG_DIR/bad-key.toml"
+  local code
+  code=$(timeout 20 docker wait "$CONTRACT_GW")
+  expect_eq "exit code, unknown key" 1 "$code"
+  expect_match "log" 'ERROR setting up control server: .*strict mode: fields in the document are missing in the target struct' \
+    "$(docker logs "$CONTRACT_GW" 2>&1 | grep ERROR)"
+
+  printf '[[roles]]\nname = "x"\nauth = "none"\nroutes = ["GET /v1/nope"]\n' >"$LOG_DIR/bad-route.toml"
+  contract_gateway latest "$LOG_DIR/bad-route.toml"
+  code=$(timeout 20 docker wait "$CONTRACT_GW")
+  expect_eq "exit code, unknown route" 1 "$code"
+  expect_match "log" 'route path not supported by the control server: /v1/nope' "$(docker logs "$CONTRACT_GW" 2>&1 | grep ERROR)"
+
+  contract_gateway latest - -e VPN_SERVICE_PROVIDER=mullvad
+  code=$(timeout 20 docker wait "$CONTRACT_GW")
+  expect_eq "exit code, provider not custom" 1 "$code"
+  expect_match "log" 'only implements VPN_SERVICE_PROVIDER=custom' "$(docker logs "$CONTRACT_GW" 2>&1 | grep ERROR)"
+
+  # SIGTERM: gluetun's shutdown lines and a quick, clean exit.
+  contract_gateway latest - -e 'HTTP_CONTROL_SERVER_AUTH_DEFAULT_ROLE={"auth":"none"}'
+  gateway_wait_ready "$CONTRACT_PORT"
+  local start=$SECONDS
+  docker stop -t 10 "$CONTRACT_GW" >/dev/null
+  expect_eq "exit code after SIGTERM" 0 "$(docker inspect -f '{{.State.ExitCode}}' "$CONTRACT_GW")"
+  [ $((SECONDS - start)) -le 5 ] || fail "shutdown took $((SECONDS - start)) s"
+  docker logs "$CONTRACT_GW" 2>&1 | grep 'WARN Caught OS signal terminated, shutting down' >/dev/null || fail "no signal line"
+  docker logs "$CONTRACT_GW" 2>&1 | grep 'INFO Shutdown successful' >/dev/null || fail "no shutdown line"
+  echo "  SIGTERM: Caught OS signal terminated ... Shutdown successful, exit 0"
+  docker rm -f -v "$CONTRACT_GW" >/dev/null
+}
+
+main() {
+  ensure_apt_packages curl jq
+  ensure_docker || exit 2
+  local image
+  for image in tvpn-lab/tools:latest tvpn-lab/gateway:latest tvpn-lab/qbittorrent:5.1 tvpn-lab/seeder:latest; do
+    docker image inspect "$image" >/dev/null 2>&1 || {
+      echo "missing image $image: run scripts/lab build first" >&2
+      exit 2
+    }
+  done
+  rm -rf "$LOG_DIR"
+  mkdir -p "$LOG_DIR"
+  trap '"$LAB_ROOT/scripts/lab" down >"$LOG_DIR/lab-down.log" 2>&1' EXIT
+  local start=$SECONDS
+  echo "# scripts/lab up"
+  if ! TVPN_LAB_SKIP_KEYRING=1 "$LAB_ROOT/scripts/lab" up >"$LOG_DIR/lab-up.log" 2>&1; then
+    sed 's/^/  # /' "$LOG_DIR/lab-up.log"
+    echo "not ok - lab up"
+    echo "lab: 0 passed, 1 failed"
+    exit 1
+  fi
+
+  t "fixture: gateway (latest, apikey role) + tools + qBittorrent 5.1 in its namespace" test_fixture
+  t "1. namespace traffic is seen as the exit IP $EXIT_IP, never $REAL_IP" test_exit_ip
+  t "2. qBittorrent 5.1 downloads from the seeder; the seeder only sees $EXIT_IP" test_torrent
+  t "3. DNS from the namespace reaches the lab DNS only from $EXIT_IP" test_dns
+  t "5. kill switch: PUT stopped and kill-wg block traffic, WebUI stays up, auto-heal" test_kill_switch
+  t "4. control experiment: firewall open + tunnel down -> echo sees $REAL_IP" test_control_experiment
+  t "port forwarding end to end, lab set-port" test_port_forwarding
+  remove_fixture
+  t "6a. control API contract v3.39" test_contract_v339
+  t "6b. control API contract v3.40" test_contract_v340
+  t "6c. control API contract v3.41" test_contract_v341
+  t "6d. control API contract latest" test_contract_latest
+  t "6e. fatal config errors, SIGTERM" test_contract_config_errors
+  echo "# total $((SECONDS - start)) s; logs in ${LOG_DIR#"$LAB_ROOT"/}/"
+  echo "lab: $PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  main "$@"
+fi
