@@ -46,14 +46,19 @@ ensure_apt_packages() {
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
   tvpn_log "installing: ${missing[*]}"
+  local out
   if [ "$_TVPN_APT_UPDATED" != 1 ]; then
-    tvpn_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null ||
+    out=$(tvpn_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq 2>&1) || {
+      printf '%s\n' "$out" >&2
       tvpn_die "apt-get update failed"
+    }
     _TVPN_APT_UPDATED=1
   fi
-  tvpn_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    --no-install-recommends "${missing[@]}" >/dev/null ||
+  out=$(tvpn_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends "${missing[@]}" 2>&1) || {
+    printf '%s\n' "$out" >&2
     tvpn_die "apt-get install ${missing[*]} failed"
+  }
 }
 
 # ensure_docker
