@@ -10,7 +10,9 @@ use clap::{Parser, Subcommand};
 use tvpn_core::paths::AppPaths;
 
 mod secrets;
+mod stack;
 mod status;
+mod watch;
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +36,28 @@ enum Command {
     /// Show the Docker endpoint, the engine version and the stack state.
     Status {
         /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start the gateway, wait for the tunnel, then start and harden
+    /// qBittorrent inside it.
+    Connect {
+        /// Progress and result as JSON lines on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop qBittorrent gracefully and remove the stack's containers
+    /// (volumes and downloads stay).
+    Disconnect,
+    /// Bring whatever exists to a consistent state (after a crash).
+    Reconcile {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keep the stack healed (gateway restarts, VPN restarts) and print what
+    /// happens until interrupted.
+    Watch {
+        /// One JSON object per line.
         #[arg(long)]
         json: bool,
     },
@@ -83,6 +107,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let paths = AppPaths::resolve(cli.config_dir.as_deref())?;
     match cli.command {
         Command::Status { json } => status::run(&paths, json).await,
+        Command::Connect { json } => stack::connect(&paths, json).await,
+        Command::Disconnect => stack::disconnect(&paths).await,
+        Command::Reconcile { json } => stack::reconcile(&paths, json).await,
+        Command::Watch { json } => watch::run(&paths, json).await,
         Command::Secrets(cmd) => secrets::run(&paths, cmd).await.map(|()| ExitCode::SUCCESS),
     }
 }

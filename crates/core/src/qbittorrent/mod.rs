@@ -253,6 +253,14 @@ impl QbitClient {
         result.map_err(QbitError::without_server_text)
     }
 
+    /// Whether the Web UI answers at all (its login page, no session
+    /// needed). `Unreachable` until the server listens.
+    pub async fn probe(&self) -> Result<(), QbitError> {
+        let request = self.request(Method::GET, "/")?;
+        let answer = self.send("/", request).await?;
+        check_status("/", &answer)
+    }
+
     /// End the session.
     pub async fn logout(&self) -> Result<(), QbitError> {
         self.post_form("/api/v2/auth/logout", &[]).await.map(drop)

@@ -1,0 +1,297 @@
+//! qBittorrent, once it runs inside a tunnelled gateway: log in (setting a
+//! generated password the first time), then bind it to the tunnel and apply
+//! the peer-discovery settings and the forwarded port, read back to be sure.
+
+use std::time::{Duration, Instant};
+
+use bollard::Docker;
+use secrecy::SecretString;
+use serde::Serialize;
+
+use super::engine::{self, Inspected};
+use super::error::StackError;
+use super::spec::VPN_INTERFACE;
+use crate::gluetun::GluetunClient;
+use crate::qbittorrent::{self, QbitClient, QbitError};
+use crate::secrets::{SecretKind, Secrets};
+use crate::settings::Settings;
+
+/// Where the linuxserver image (and the lab's) keeps qBittorrent's config.
+pub const QBITTORRENT_CONF: &str = "/config/qBittorrent/qBittorrent.conf";
+/// qBittorrent ≤ 4.6.0's Web UI password when none was set.
+const LEGACY_DEFAULT_PASSWORD: &str = "adminadmin";
+/// How long a 5.x temporary password may take to reach the log once the
+/// Web UI answers (it is printed as the Web UI starts).
+const TEMP_PASSWORD_WAIT: Duration = Duration::from_secs(5);
+/// How long to wait for a forwarded port after the tunnel is up.
+const FORWARDED_PORT_WAIT: Duration = Duration::from_secs(10);
+
+/// What hardening did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hardened {
+    /// qBittorrent's Web API version, e.g. `2.11.4`.
+    pub web_api: String,
+    /// True when this run replaced a temporary or default password with the
+    /// app's generated one.
+    pub password_initialized: bool,
+    pub listen_port: Option<u16>,
+}
+
+/// The Web UI address on this machine.
+pub fn webui_url(settings: &Settings) -> String {
+    let address = settings.stack.bind_address;
+    let host = if address.is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        address.to_string()
+    };
+    format!("http://{host}:{}", settings.stack.webui_port)
+}
+
+/// Wait until the Web UI answers, failing early when the container stops.
+pub async fn wait_webui(
+    docker: &Docker,
+    qb: &QbitClient,
+    service: &Inspected,
+    timeout: Duration,
+) -> Result<(), StackError> {
+    let deadline = Instant::now() + timeout;
+    let mut checked = Instant::now();
+    loop {
+        match qb.probe().await {
+            Ok(()) => return Ok(()),
+            Err(QbitError::Unreachable(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        if checked.elapsed() >= Duration::from_secs(1) {
+            checked = Instant::now();
+            if !engine::inspect(docker, &service.id)
+                .await?
+                .is_some_and(|s| s.running)
+            {
+                return Err(StackError::WebUiTimeout {
+                    seconds: 0,
+                    logs: engine::log_tail(docker, &service.id, 20).await,
+                });
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(StackError::WebUiTimeout {
+                seconds: timeout.as_secs(),
+                logs: engine::log_tail(docker, &service.id, 20).await,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Whether the config file holds a Web UI password.
+fn conf_has_password(conf: &str) -> bool {
+    conf.lines().any(|line| {
+        line.trim()
+            .strip_prefix("WebUI\\Password_PBKDF2=")
+            .is_some_and(|v| !v.trim().trim_matches('"').is_empty())
+    })
+}
+
+/// Log in, setting the app's generated password the first time.
+///
+/// - No password in qBittorrent's config: 5.x prints a temporary one in this
+///   run's log; 4.5 and older use `adminadmin`. Log in with it, then set the
+///   password kept in the Keychain (generated and stored first, so a crash
+///   in between loses nothing: qBittorrent keeps no password, and the next
+///   run starts over).
+/// - A password is set: log in with the Keychain's, once. A refusal is an
+///   error, never retried. With nothing in the Keychain, the old default is
+///   tried once (4.x saves it into its config).
+pub async fn login(
+    docker: &Docker,
+    qb: &QbitClient,
+    secrets: &Secrets,
+    service: &Inspected,
+    config_volume: &str,
+) -> Result<bool, StackError> {
+    let conf = engine::read_file(docker, &service.id, QBITTORRENT_CONF)
+        .await?
+        .unwrap_or_default();
+    let stored = secrets.get(SecretKind::QbittorrentPassword).await?;
+    let initial = if conf_has_password(&conf) {
+        match stored {
+            Some(password) => {
+                qb.login(&password).await?;
+                return Ok(false);
+            }
+            None => SecretString::from(LEGACY_DEFAULT_PASSWORD.to_owned()),
+        }
+    } else {
+        temporary_password(docker, service)
+            .await
+            .unwrap_or_else(|| SecretString::from(LEGACY_DEFAULT_PASSWORD.to_owned()))
+    };
+    match qb.login(&initial).await {
+        Ok(()) => {}
+        Err(QbitError::WrongPassword { .. }) => {
+            return Err(StackError::UnknownQbittorrentPassword {
+                volume: config_volume.to_owned(),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let password = secrets
+        .get_or_generate(
+            SecretKind::QbittorrentPassword,
+            qbittorrent::generate_password,
+        )
+        .await?;
+    qb.set_password(&password).await?;
+    // Prove the new password works, in a session of its own.
+    let check = QbitClient::new(qb.base_url().as_str(), qb.username())?;
+    check.login(&password).await?;
+    Ok(true)
+}
+
+/// The temporary password qBittorrent 5.x printed in this run, if any.
+async fn temporary_password(docker: &Docker, service: &Inspected) -> Option<SecretString> {
+    let since = engine::unix_seconds(&service.started_at)
+        .and_then(|s| i32::try_from(s).ok())
+        .unwrap_or(0);
+    let deadline = Instant::now() + TEMP_PASSWORD_WAIT;
+    loop {
+        let logs = engine::logs_since(docker, &service.id, since).await;
+        if let Some(p) = qbittorrent::parse_temporary_password(&logs) {
+            return Some(p);
+        }
+        // 4.x never prints one.
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// The ports the gateway forwards, waiting a little after the tunnel came
+/// up. Empty when forwarding is off or nothing came.
+pub async fn forwarded_port(settings: &Settings, gateway: &GluetunClient) -> Option<u16> {
+    if !settings.vpn.port_forwarding {
+        return None;
+    }
+    let deadline = Instant::now() + FORWARDED_PORT_WAIT;
+    loop {
+        if let Ok(ports) = gateway.forwarded_ports().await {
+            if let Some(p) = ports.first() {
+                return Some(*p);
+            }
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Bind to the tunnel, apply UPnP/LSD/DHT/PeX as configured and the
+/// listen port, then read the preferences back.
+pub async fn apply_network_prefs(
+    qb: &QbitClient,
+    settings: &Settings,
+    listen_port: Option<u16>,
+) -> Result<(), StackError> {
+    let q = &settings.qbittorrent;
+    let mut prefs = serde_json::json!({
+        "current_network_interface": VPN_INTERFACE,
+        // "All IPv4 addresses" of that interface.
+        "current_interface_address": "0.0.0.0",
+        "upnp": q.upnp,
+        "web_ui_upnp": false,
+        "dht": q.dht,
+        "lsd": q.lsd,
+        "pex": q.pex,
+        "random_port": false,
+    });
+    if let (Some(port), Some(map)) = (listen_port, prefs.as_object_mut()) {
+        map.insert("listen_port".to_owned(), port.into());
+    }
+    qb.set_preferences(&prefs).await?;
+    let back = qb.preferences().await?;
+    let mismatch = |key: &'static str, wanted: String, actual: Option<String>| {
+        let actual = actual.unwrap_or_else(|| "nothing".to_owned());
+        (wanted != actual).then_some(StackError::HardeningNotApplied {
+            key,
+            wanted,
+            actual,
+        })
+    };
+    let checks = [
+        mismatch(
+            "current_network_interface",
+            VPN_INTERFACE.to_owned(),
+            back.current_network_interface.clone(),
+        ),
+        mismatch("upnp", q.upnp.to_string(), back.upnp.map(|v| v.to_string())),
+        mismatch("dht", q.dht.to_string(), back.dht.map(|v| v.to_string())),
+        mismatch("lsd", q.lsd.to_string(), back.lsd.map(|v| v.to_string())),
+        mismatch("pex", q.pex.to_string(), back.pex.map(|v| v.to_string())),
+        listen_port.and_then(|p| {
+            mismatch(
+                "listen_port",
+                p.to_string(),
+                back.listen_port.map(|v| v.to_string()),
+            )
+        }),
+    ];
+    match checks.into_iter().flatten().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Re-apply the interface and port after the VPN restarted inside the
+/// gateway (gluetun #1407): qBittorrent keeps listening on the old tunnel
+/// interface otherwise. Switching to `lo` and back makes it re-bind.
+pub async fn rebind(
+    qb: &QbitClient,
+    settings: &Settings,
+    listen_port: Option<u16>,
+) -> Result<(), StackError> {
+    qb.set_preferences(&serde_json::json!({ "current_network_interface": "lo" }))
+        .await?;
+    apply_network_prefs(qb, settings, listen_port).await
+}
+
+/// The whole hardening of a freshly started qBittorrent.
+pub async fn harden(
+    docker: &Docker,
+    settings: &Settings,
+    secrets: &Secrets,
+    service: &Inspected,
+    config_volume: &str,
+    gateway: &GluetunClient,
+    webui_timeout: Duration,
+) -> Result<Hardened, StackError> {
+    let qb = QbitClient::new(&webui_url(settings), settings.qbittorrent.username.clone())?;
+    wait_webui(docker, &qb, service, webui_timeout).await?;
+    let password_initialized = login(docker, &qb, secrets, service, config_volume).await?;
+    let web_api = qb.api_version().await?;
+    let listen_port = forwarded_port(settings, gateway).await;
+    apply_network_prefs(&qb, settings, listen_port).await?;
+    Ok(Hardened {
+        web_api: web_api.to_string(),
+        password_initialized,
+        listen_port,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_in_config() {
+        assert!(!conf_has_password("[Preferences]\nWebUI\\Port=8080\n"));
+        assert!(!conf_has_password("WebUI\\Password_PBKDF2=\n"));
+        assert!(!conf_has_password("WebUI\\Password_PBKDF2=\"\"\n"));
+        assert!(conf_has_password(
+            "[Preferences]\nWebUI\\Password_PBKDF2=\"@ByteArray(abc:def)\"\n"
+        ));
+    }
+}

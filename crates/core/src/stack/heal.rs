@@ -1,0 +1,248 @@
+//! Heal: keep the protected services following the gateway while nobody
+//! watches (gluetun #641 and #1407).
+//!
+//! Signals: the engine's container events for the profile (a gateway
+//! restarted, recreated, stopped) and the control server's VPN status. Each
+//! event makes the healer [`reconcile`](StackManager::reconcile): a service
+//! left in a dead namespace is restarted, one pinned to a removed gateway is
+//! recreated, and nothing starts before the tunnel is up. When the VPN
+//! restarts inside the gateway, qBittorrent is re-bound to the new tunnel
+//! interface and the forwarded port is applied again.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use bollard::query_parameters::EventsOptionsBuilder;
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use super::error::StackError;
+use super::harden;
+use super::labels;
+use super::manager::{tunnel_ip, Reconciled, StackManager};
+use crate::monitor::now_ms;
+use crate::qbittorrent::QbitClient;
+use crate::secrets::SecretKind;
+
+/// What the healer saw and did, one line of `tvpn watch --json` each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum HealEvent {
+    /// A reconcile changed something, or found a new state.
+    Reconciled { at_ms: u64, outcome: Reconciled },
+    /// The VPN came back inside the gateway: qBittorrent was re-bound.
+    Rebound {
+        at_ms: u64,
+        listen_port: Option<u16>,
+    },
+    /// The engine's event stream broke (Docker stopped).
+    EngineLost { at_ms: u64, error: String },
+    /// Events flow again.
+    EngineBack { at_ms: u64 },
+    /// A heal attempt failed; it is tried again on the next signal.
+    Failed { at_ms: u64, error: String },
+}
+
+/// Container events that can change what the stack needs.
+const EVENTS: &[&str] = &["create", "start", "restart", "die", "stop", "destroy"];
+
+/// How long to wait after an event for the ones that follow it (a restart
+/// is `die` then `start`).
+const SETTLE: Duration = Duration::from_millis(100);
+
+pub struct Healer<'a> {
+    manager: &'a StackManager,
+    tick: Duration,
+}
+
+impl<'a> Healer<'a> {
+    pub fn new(manager: &'a StackManager) -> Self {
+        Self {
+            manager,
+            tick: Duration::from_millis(250),
+        }
+    }
+
+    /// Run until `shutdown` completes. Engine outages are reported and
+    /// survived: the event stream is opened again when the engine returns.
+    pub async fn run(
+        &self,
+        report: &mut (dyn FnMut(HealEvent) + Send),
+        shutdown: impl Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        let mut engine_lost = false;
+        loop {
+            let mut filters = HashMap::new();
+            filters.insert("type".to_owned(), vec!["container".to_owned()]);
+            filters.insert(
+                "label".to_owned(),
+                vec![format!(
+                    "{}={}",
+                    labels::PROFILE,
+                    self.manager.settings().profile
+                )],
+            );
+            filters.insert(
+                "event".to_owned(),
+                EVENTS.iter().map(|e| (*e).to_owned()).collect(),
+            );
+            if engine_lost {
+                // Events can only flow once the engine answers again.
+                if let Err(e) = self.manager.docker().ping().await {
+                    tracing::debug!(error = %e, "the engine is still away");
+                    tokio::select! {
+                        () = &mut shutdown => return,
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                    continue;
+                }
+                report(HealEvent::EngineBack { at_ms: now_ms() });
+            }
+            let options = EventsOptionsBuilder::default().filters(&filters).build();
+            let mut events = self.manager.docker().events(Some(options));
+            let mut state = LoopState {
+                dirty: true,
+                ..LoopState::default()
+            };
+            let mut ticker = tokio::time::interval(self.tick);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let lost = loop {
+                tokio::select! {
+                    () = &mut shutdown => return,
+                    event = events.next() => match event {
+                        Some(Ok(_)) => {
+                            state.dirty = true;
+                            state.settle_until = Some(Instant::now() + SETTLE);
+                        }
+                        Some(Err(e)) => break e.to_string(),
+                        None => break "the engine closed the event stream".to_owned(),
+                    },
+                    _ = ticker.tick() => self.on_tick(&mut state, report).await,
+                }
+            };
+            engine_lost = true;
+            report(HealEvent::EngineLost {
+                at_ms: now_ms(),
+                error: lost,
+            });
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+
+    async fn on_tick(&self, state: &mut LoopState, report: &mut (dyn FnMut(HealEvent) + Send)) {
+        if state.settle_until.is_some_and(|t| Instant::now() < t) {
+            return;
+        }
+        state.settle_until = None;
+        if state.dirty || state.waiting_for_tunnel {
+            state.dirty = false;
+            match self.manager.reconcile().await {
+                Ok(outcome) => {
+                    let waiting = matches!(outcome.settled(), Reconciled::TunnelDown { .. });
+                    state.waiting_for_tunnel = waiting;
+                    if matches!(outcome.settled(), Reconciled::Connected) {
+                        // A (re)started service was hardened just now.
+                        state.vpn_running = true;
+                    }
+                    if state.last.as_ref() != Some(&outcome) {
+                        state.last = Some(outcome.clone());
+                        report(HealEvent::Reconciled {
+                            at_ms: now_ms(),
+                            outcome,
+                        });
+                    }
+                }
+                Err(e) => {
+                    state.waiting_for_tunnel = true;
+                    let error = e.to_string();
+                    if state.last_error.as_ref() != Some(&error) {
+                        state.last_error = Some(error.clone());
+                        report(HealEvent::Failed {
+                            at_ms: now_ms(),
+                            error,
+                        });
+                    }
+                }
+            }
+            return;
+        }
+        // Steady state: watch the VPN inside the gateway once a second.
+        if state
+            .vpn_checked
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
+        {
+            return;
+        }
+        state.vpn_checked = Some(Instant::now());
+        if !matches!(
+            state.last.as_ref().map(Reconciled::settled),
+            Some(Reconciled::Connected)
+        ) {
+            return;
+        }
+        let Ok(client) = self.manager.gateway_client().await else {
+            return;
+        };
+        let running = matches!(tunnel_ip(client).await, Ok(Some(_)));
+        if running && !state.vpn_running {
+            match self.rebind(client).await {
+                Ok(listen_port) => report(HealEvent::Rebound {
+                    at_ms: now_ms(),
+                    listen_port,
+                }),
+                Err(e) => report(HealEvent::Failed {
+                    at_ms: now_ms(),
+                    error: e.to_string(),
+                }),
+            }
+        }
+        state.vpn_running = running;
+    }
+
+    /// Re-bind qBittorrent to the tunnel and re-apply the forwarded port.
+    async fn rebind(
+        &self,
+        client: &crate::gluetun::GluetunClient,
+    ) -> Result<Option<u16>, StackError> {
+        let settings = self.manager.settings();
+        let qb = QbitClient::new(
+            &harden::webui_url(settings),
+            settings.qbittorrent.username.clone(),
+        )?;
+        let password = self
+            .manager
+            .secrets()
+            .require(SecretKind::QbittorrentPassword)
+            .await?;
+        qb.login(&password).await?;
+        let port = harden::forwarded_port(settings, client).await;
+        harden::rebind(&qb, settings, port).await?;
+        Ok(port)
+    }
+}
+
+#[derive(Default)]
+struct LoopState {
+    dirty: bool,
+    settle_until: Option<Instant>,
+    waiting_for_tunnel: bool,
+    vpn_running: bool,
+    vpn_checked: Option<Instant>,
+    last: Option<Reconciled>,
+    last_error: Option<String>,
+}
+
+impl Reconciled {
+    /// The state arrived at, whatever was repaired on the way.
+    pub fn settled(&self) -> &Reconciled {
+        match self {
+            Reconciled::Repaired { now, .. } => now.settled(),
+            other => other,
+        }
+    }
+}

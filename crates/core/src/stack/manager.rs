@@ -1,0 +1,828 @@
+//! Connect, disconnect and reconcile: the stack driven through bollard.
+//!
+//! The invariant every path keeps: a protected service (qBittorrent) is only
+//! started inside the gateway's current namespace, and only once the
+//! gateway's control server says the tunnel runs and has a public IP; when
+//! the gateway is not running, no service runs either.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bollard::query_parameters::{CreateContainerOptionsBuilder, UploadToContainerOptionsBuilder};
+use bollard::{body_full, Docker};
+use secrecy::SecretString;
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use super::engine::{self, Current, Inspected, PullProgress};
+use super::error::StackError;
+use super::harden::{self, Hardened};
+use super::spec::{
+    self, base_labels, gateway_body, qbittorrent_body, GatewaySecrets, StackNames, QBITTORRENT,
+};
+use crate::docker;
+use crate::gluetun::{
+    self, app_routes_for, auth_config_toml_with_routes, GluetunClient, GluetunError,
+    GluetunRelease, PublicIp, VpnStatus,
+};
+use crate::monitor::ConnectStep;
+use crate::paths::AppPaths;
+use crate::secrets::{KeyringStore, SecretKind, Secrets};
+use crate::settings::{Settings, VpnType};
+
+/// Timeouts and pacing; the defaults suit real use and the lab.
+#[derive(Debug, Clone)]
+pub struct ManagerOptions {
+    /// How long the tunnel may take to come up.
+    pub tunnel_timeout: Duration,
+    /// How long qBittorrent's Web UI may take to answer.
+    pub webui_timeout: Duration,
+    /// How often the control server is asked while waiting.
+    pub poll_interval: Duration,
+    /// Grace period for a service to save its state when stopped.
+    pub stop_timeout_s: i32,
+}
+
+impl Default for ManagerOptions {
+    fn default() -> Self {
+        Self {
+            tunnel_timeout: Duration::from_secs(120),
+            webui_timeout: Duration::from_secs(60),
+            poll_interval: Duration::from_millis(250),
+            stop_timeout_s: 30,
+        }
+    }
+}
+
+/// Progress of a long operation, for the CLI and the tray.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Progress {
+    /// Step `number` of `total` begins.
+    Step {
+        step: ConnectStep,
+        number: usize,
+        total: usize,
+    },
+    /// Step `number` of `total` is done.
+    StepDone {
+        step: ConnectStep,
+        number: usize,
+        total: usize,
+    },
+    /// An image is being pulled.
+    Pull {
+        image: String,
+        status: String,
+        current: Option<i64>,
+        total: Option<i64>,
+    },
+    /// Something worth a line of its own.
+    Note { message: String },
+}
+
+/// Where progress goes.
+pub type ProgressFn<'a> = &'a mut (dyn FnMut(Progress) + Send);
+
+/// The order of connect's steps.
+pub const CONNECT_STEPS: [ConnectStep; 7] = [
+    ConnectStep::Preparing,
+    ConnectStep::Images,
+    ConnectStep::CreatingGateway,
+    ConnectStep::StartingGateway,
+    ConnectStep::WaitingForTunnel,
+    ConnectStep::StartingServices,
+    ConnectStep::Hardening,
+];
+
+struct Steps<'a, 'b> {
+    progress: &'a mut ProgressFn<'b>,
+    current: Option<(ConnectStep, usize)>,
+}
+
+impl Steps<'_, '_> {
+    fn begin(&mut self, step: ConnectStep) {
+        self.finish();
+        let number = CONNECT_STEPS
+            .iter()
+            .position(|s| *s == step)
+            .map_or(0, |i| i + 1);
+        self.current = Some((step, number));
+        (self.progress)(Progress::Step {
+            step,
+            number,
+            total: CONNECT_STEPS.len(),
+        });
+    }
+
+    fn finish(&mut self) {
+        if let Some((step, number)) = self.current.take() {
+            (self.progress)(Progress::StepDone {
+                step,
+                number,
+                total: CONNECT_STEPS.len(),
+            });
+        }
+    }
+
+    fn note(&mut self, message: impl Into<String>) {
+        (self.progress)(Progress::Note {
+            message: message.into(),
+        });
+    }
+
+    fn step(&self) -> ConnectStep {
+        self.current.map_or(ConnectStep::Preparing, |(s, _)| s)
+    }
+}
+
+/// The outcome of a connect.
+#[derive(Debug, Clone, Serialize)]
+pub struct Connected {
+    pub gateway_id: String,
+    pub qbittorrent_id: String,
+    pub public_ip: String,
+    pub country: Option<String>,
+    pub city: Option<String>,
+    pub forwarded_port: Option<u16>,
+    pub webui_url: String,
+    /// True when a running, up-to-date gateway was kept.
+    pub reused_gateway: bool,
+    pub qbittorrent: Hardened,
+}
+
+/// What reconcile found and did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Reconciled {
+    /// Nothing of the stack exists.
+    Disconnected,
+    /// The gateway does not run, so neither does any service.
+    Stopped,
+    /// The gateway runs with its tunnel up and every service inside it.
+    Connected,
+    /// The gateway runs but its tunnel is down: services were not started
+    /// (those already inside keep the kill switch's protection).
+    TunnelDown { status: String },
+    /// The same, with `actions` taken to get there.
+    Repaired {
+        actions: Vec<String>,
+        now: Box<Reconciled>,
+    },
+}
+
+/// Drives one profile's stack.
+pub struct StackManager {
+    docker: Docker,
+    settings: Settings,
+    names: StackNames,
+    secrets: Secrets,
+    options: ManagerOptions,
+    gateway_client: tokio::sync::OnceCell<GluetunClient>,
+}
+
+impl StackManager {
+    pub fn new(docker: Docker, settings: Settings, secrets: Secrets) -> Self {
+        let names = StackNames::new(&settings);
+        Self {
+            docker,
+            settings,
+            names,
+            secrets,
+            options: ManagerOptions::default(),
+            gateway_client: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The manager for the configured profile: settings from `paths`, the
+    /// engine they name (or the usual places), secrets in the OS keychain.
+    pub async fn open(paths: &AppPaths) -> Result<Self, StackError> {
+        let file = paths.settings_file();
+        let settings = Settings::load(&file)
+            .map_err(|e| StackError::Settings(e.to_string()))?
+            .ok_or_else(|| StackError::NotConfigured {
+                path: file.display().to_string(),
+            })?;
+        let connected = docker::connect(settings.docker.host.as_deref()).await?;
+        let store = KeyringStore::open()?;
+        let secrets = Secrets::new(Arc::new(store), settings.profile.clone());
+        Ok(Self::new(connected.docker, settings, secrets))
+    }
+
+    pub fn with_options(mut self, options: ManagerOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn names(&self) -> &StackNames {
+        &self.names
+    }
+
+    pub fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    /// The stack's containers as they are now.
+    pub async fn current(&self) -> Result<Current, StackError> {
+        engine::inspect_stack(&self.docker, &self.settings.profile, &self.names.gateway).await
+    }
+
+    /// The gateway's control-server URL on this machine.
+    pub fn control_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.settings.stack.control_port)
+    }
+
+    /// A control-server client with the API key from the Keychain (made and
+    /// stored on first use; read once per manager).
+    pub async fn gateway_client(&self) -> Result<&GluetunClient, StackError> {
+        self.gateway_client
+            .get_or_try_init(|| async {
+                let key = self
+                    .secrets
+                    .get_or_generate(SecretKind::ControlApiKey, gluetun::generate_api_key)
+                    .await?;
+                Ok(GluetunClient::new(&self.control_url(), Some(key))?)
+            })
+            .await
+    }
+
+    /// Connect: the gateway first, qBittorrent only once the tunnel is up,
+    /// then qBittorrent hardened. On failure, whatever this call started is
+    /// stopped and removed again, so nothing is left half running.
+    pub async fn connect(&self, mut progress: ProgressFn<'_>) -> Result<Connected, StackError> {
+        let mut steps = Steps {
+            progress: &mut progress,
+            current: None,
+        };
+        let result = self.connect_steps(&mut steps).await;
+        match result {
+            Ok(connected) => {
+                steps.finish();
+                Ok(connected)
+            }
+            Err(e) => {
+                let step = steps.step();
+                if !matches!(e, StackError::Docker(_)) {
+                    steps.note("connect failed: removing what it started");
+                    if let Err(cleanup) = self.teardown().await {
+                        tracing::warn!(error = %cleanup, "cleaning up after a failed connect");
+                    }
+                }
+                Err(e.at(step))
+            }
+        }
+    }
+
+    async fn connect_steps(&self, steps: &mut Steps<'_, '_>) -> Result<Connected, StackError> {
+        let settings = &self.settings;
+        steps.begin(ConnectStep::Preparing);
+        let current = self.current().await?;
+        let client = self.gateway_client().await?;
+        let desired = gateway_body(settings, &self.names);
+        let desired_hash = desired
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(super::labels::SPEC_HASH).cloned());
+        let reusable = match &current.gateway {
+            Some(gw) if gw.running && gw.spec_hash == desired_hash => {
+                // Kept only when it answers with the Keychain's API key.
+                !matches!(
+                    client.vpn_status().await,
+                    Err(GluetunError::Unauthorized { .. })
+                )
+            }
+            _ => false,
+        };
+        for stray in &current.stray_gateways {
+            self.remove_gateway_and_services(&current, stray).await?;
+        }
+        let gateway = if reusable {
+            steps.note("the gateway already runs with these settings: keeping it");
+            current.gateway.clone()
+        } else {
+            if let Some(old) = &current.gateway {
+                steps.note("replacing the existing gateway");
+                self.remove_gateway_and_services(&current, old).await?;
+            }
+            // Services of this profile that joined no longer existing gateways.
+            for service in &current.services {
+                engine::stop(&self.docker, &service.id, self.options.stop_timeout_s).await?;
+            }
+            self.check_ports()?;
+            None
+        };
+        self.prepare().await?;
+
+        steps.begin(ConnectStep::Images);
+        if gateway.is_none() {
+            self.ensure_image(steps, &settings.stack.gateway_image)
+                .await?;
+        }
+        self.ensure_image(steps, &settings.stack.qbittorrent_image)
+            .await?;
+
+        steps.begin(ConnectStep::CreatingGateway);
+        let gateway_id = match &gateway {
+            Some(gw) => gw.id.clone(),
+            None => self.create_gateway(desired).await?,
+        };
+
+        steps.begin(ConnectStep::StartingGateway);
+        if gateway.is_none() {
+            engine::start(&self.docker, &gateway_id, "the VPN gateway").await?;
+        }
+
+        steps.begin(ConnectStep::WaitingForTunnel);
+        let ip = self.wait_tunnel(client, &gateway_id).await?;
+        let gateway = engine::inspect(&self.docker, &gateway_id)
+            .await?
+            .ok_or(StackError::TunnelLost("the gateway disappeared"))?;
+
+        steps.begin(ConnectStep::StartingServices);
+        let current = self.current().await?;
+        let service = self
+            .ensure_service(&current, &gateway, client, QBITTORRENT)
+            .await?;
+
+        steps.begin(ConnectStep::Hardening);
+        let hardened = harden::harden(
+            &self.docker,
+            settings,
+            &self.secrets,
+            &service,
+            &self.names.config_volume(QBITTORRENT),
+            client,
+            self.options.webui_timeout,
+        )
+        .await?;
+        Ok(Connected {
+            gateway_id,
+            qbittorrent_id: service.id,
+            public_ip: ip.public_ip.map(|a| a.to_string()).unwrap_or_default(),
+            country: ip.country,
+            city: ip.city,
+            forwarded_port: hardened.listen_port,
+            webui_url: harden::webui_url(settings),
+            reused_gateway: reusable,
+            qbittorrent: hardened,
+        })
+    }
+
+    /// Both published ports must be free before a new gateway is created.
+    fn check_ports(&self) -> Result<(), StackError> {
+        let st = &self.settings.stack;
+        engine::check_port_free(st.bind_address, st.webui_port, "Web UI")?;
+        engine::check_port_free(
+            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            st.control_port,
+            "control server",
+        )
+    }
+
+    /// The network, the volumes and the downloads folder.
+    async fn prepare(&self) -> Result<(), StackError> {
+        let labels = base_labels(&self.settings, "stack", "stack");
+        engine::ensure_network(
+            &self.docker,
+            &self.names.network,
+            self.names.own_network,
+            labels.clone(),
+        )
+        .await?;
+        engine::ensure_volume(&self.docker, &self.names.gluetun_volume, labels.clone()).await?;
+        engine::ensure_volume(&self.docker, &self.names.config_volume(QBITTORRENT), labels).await?;
+        let dir = &self.settings.stack.downloads_dir;
+        std::fs::create_dir_all(dir).map_err(|e| StackError::DownloadsDir {
+            path: dir.display().to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    async fn ensure_image(&self, steps: &mut Steps<'_, '_>, image: &str) -> Result<(), StackError> {
+        let name = image.to_owned();
+        let mut report = |p: PullProgress| {
+            (steps.progress)(Progress::Pull {
+                image: name.clone(),
+                status: p.status,
+                current: p.current,
+                total: p.total,
+            });
+        };
+        engine::ensure_image(&self.docker, image, &mut report).await
+    }
+
+    /// Create the gateway and put its secrets in before it ever starts.
+    async fn create_gateway(
+        &self,
+        body: bollard::models::ContainerCreateBody,
+    ) -> Result<String, StackError> {
+        let files = self.secret_files().await?;
+        let tar = Zeroizing::new(
+            spec::secrets_tar(&files)
+                .map_err(|e| StackError::Settings(format!("packing the secrets failed: {e}")))?,
+        );
+        let options = CreateContainerOptionsBuilder::default()
+            .name(&self.names.gateway)
+            .build();
+        let created = self
+            .docker
+            .create_container(Some(options), body)
+            .await
+            .map_err(|e| StackError::api("create the VPN gateway", e))?;
+        let upload = UploadToContainerOptionsBuilder::default().path("/").build();
+        if let Err(e) = self
+            .docker
+            .upload_to_container(
+                &created.id,
+                Some(upload),
+                body_full(bytes::Bytes::copy_from_slice(&tar)),
+            )
+            .await
+        {
+            let _ = engine::remove(&self.docker, &created.id).await;
+            return Err(StackError::api("give the VPN gateway its secrets", e));
+        }
+        Ok(created.id)
+    }
+
+    /// The files the gateway reads its secrets from, read from the Keychain.
+    async fn secret_files(&self) -> Result<Vec<(String, SecretString)>, StackError> {
+        let s = &self.secrets;
+        let wireguard = self.settings.vpn.vpn_type == VpnType::Wireguard;
+        let api_key = s
+            .get_or_generate(SecretKind::ControlApiKey, gluetun::generate_api_key)
+            .await?;
+        let secrets = GatewaySecrets {
+            wireguard_private_key: if wireguard {
+                Some(s.require(SecretKind::WireguardPrivateKey).await?)
+            } else {
+                None
+            },
+            wireguard_preshared_key: if wireguard {
+                s.get(SecretKind::WireguardPresharedKey).await?
+            } else {
+                None
+            },
+            openvpn_user: if wireguard {
+                None
+            } else {
+                Some(s.require(SecretKind::OpenvpnUser).await?)
+            },
+            openvpn_password: if wireguard {
+                None
+            } else {
+                Some(s.require(SecretKind::OpenvpnPassword).await?)
+            },
+            control_api_key: api_key.clone(),
+        };
+        let release = gateway_release(&self.settings.stack.gateway_image);
+        let auth = auth_config_toml_with_routes(&api_key, app_routes_for(&release));
+        Ok(spec::secret_files(&self.settings, &secrets, auth))
+    }
+
+    /// Poll the control server until the VPN runs with a public IP; fail
+    /// early when the gateway stops.
+    async fn wait_tunnel(
+        &self,
+        client: &GluetunClient,
+        gateway_id: &str,
+    ) -> Result<PublicIp, StackError> {
+        let started = Instant::now();
+        let mut last: String;
+        let mut checked = Instant::now();
+        loop {
+            match tunnel_ip(client).await {
+                Ok(Some(ip)) => return Ok(ip),
+                Ok(None) => last = "the VPN runs, no public IP yet".to_owned(),
+                Err(e @ GluetunError::Unauthorized { .. }) => return Err(e.into()),
+                Err(GluetunError::Unreachable(_)) => {
+                    last = "the control server does not answer yet".to_owned();
+                }
+                Err(GluetunError::Status { code, body, .. }) => {
+                    last = format!("control server answered {code}: {body}");
+                }
+                Err(e) => last = e.to_string(),
+            }
+            if let Ok(status) = client.vpn_status().await {
+                if status != VpnStatus::Running {
+                    last = format!("VPN {status}");
+                }
+            }
+            if checked.elapsed() >= Duration::from_secs(1) {
+                checked = Instant::now();
+                match engine::inspect(&self.docker, gateway_id).await? {
+                    Some(gw) if gw.running => {}
+                    Some(gw) => {
+                        return Err(StackError::GatewayExited {
+                            while_doing: "waiting for the tunnel",
+                            exit_code: gw.exit_code,
+                            logs: engine::log_tail(&self.docker, gateway_id, 25).await,
+                        })
+                    }
+                    None => return Err(StackError::TunnelLost("the gateway disappeared")),
+                }
+            }
+            if started.elapsed() >= self.options.tunnel_timeout {
+                return Err(StackError::TunnelTimeout {
+                    seconds: self.options.tunnel_timeout.as_secs(),
+                    last,
+                    logs: engine::log_tail(&self.docker, gateway_id, 25).await,
+                });
+            }
+            tokio::time::sleep(self.options.poll_interval).await;
+        }
+    }
+
+    /// Make `service` run inside `gateway`'s current namespace: kept when it
+    /// already does, started or restarted when it joined this gateway,
+    /// recreated otherwise. Checks the tunnel right before and after.
+    async fn ensure_service(
+        &self,
+        current: &Current,
+        gateway: &Inspected,
+        client: &GluetunClient,
+        service: &str,
+    ) -> Result<Inspected, StackError> {
+        let existing = current.service(service).cloned();
+        if let Some(s) = &existing {
+            if s.running && s.in_namespace_of(gateway) {
+                return Ok(s.clone());
+            }
+        }
+        self.require_tunnel(client, "starting qBittorrent").await?;
+        let id = match existing {
+            Some(s) if s.joined() == Some(gateway.id.as_str()) => {
+                if s.running {
+                    // Alive in a namespace the gateway has since left.
+                    engine::stop(&self.docker, &s.id, self.options.stop_timeout_s).await?;
+                }
+                engine::start(&self.docker, &s.id, "qBittorrent").await?;
+                s.id
+            }
+            other => {
+                if let Some(s) = other {
+                    engine::stop(&self.docker, &s.id, self.options.stop_timeout_s).await?;
+                    engine::remove(&self.docker, &s.id).await?;
+                }
+                let body = qbittorrent_body(&self.settings, &self.names, &gateway.id);
+                let options = CreateContainerOptionsBuilder::default()
+                    .name(&self.names.service(service))
+                    .build();
+                let created = self
+                    .docker
+                    .create_container(Some(options), body)
+                    .await
+                    .map_err(|e| StackError::api("create qBittorrent", e))?;
+                engine::start(&self.docker, &created.id, "qBittorrent").await?;
+                created.id
+            }
+        };
+        // Fail closed: if the tunnel dropped meanwhile, stop it again.
+        if let Err(e) = self.require_tunnel(client, "qBittorrent started").await {
+            engine::stop(&self.docker, &id, self.options.stop_timeout_s).await?;
+            return Err(e);
+        }
+        engine::inspect(&self.docker, &id)
+            .await?
+            .ok_or(StackError::TunnelLost("qBittorrent disappeared"))
+    }
+
+    async fn require_tunnel(
+        &self,
+        client: &GluetunClient,
+        while_doing: &'static str,
+    ) -> Result<PublicIp, StackError> {
+        match tunnel_ip(client).await {
+            Ok(Some(ip)) => Ok(ip),
+            Ok(None) => Err(StackError::TunnelLost(while_doing)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Services first (gracefully, so qBittorrent saves its resume data),
+    /// then the gateway.
+    async fn remove_gateway_and_services(
+        &self,
+        current: &Current,
+        gateway: &Inspected,
+    ) -> Result<(), StackError> {
+        for s in &current.services {
+            if s.joined() == Some(gateway.id.as_str()) || s.joined() == Some(gateway.name.as_str())
+            {
+                engine::stop(&self.docker, &s.id, self.options.stop_timeout_s).await?;
+                engine::remove(&self.docker, &s.id).await?;
+            }
+        }
+        engine::remove(&self.docker, &gateway.id).await
+    }
+
+    /// Disconnect: stop the services gracefully, then remove every container
+    /// of the stack. Volumes, the network and the downloads stay.
+    pub async fn disconnect(&self, progress: ProgressFn<'_>) -> Result<usize, StackError> {
+        let current = self.current().await?;
+        let mut removed = 0;
+        for s in &current.services {
+            if s.running {
+                progress(Progress::Note {
+                    message: format!("stopping {} (saving its state)", s.name),
+                });
+            }
+            engine::stop(&self.docker, &s.id, self.options.stop_timeout_s).await?;
+            engine::remove(&self.docker, &s.id).await?;
+            removed += 1;
+        }
+        for gw in current.gateway.iter().chain(&current.stray_gateways) {
+            progress(Progress::Note {
+                message: format!("removing {}", gw.name),
+            });
+            engine::remove(&self.docker, &gw.id).await?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
+    /// Remove everything without ceremony (after a failed connect).
+    async fn teardown(&self) -> Result<(), StackError> {
+        let current = self.current().await?;
+        for s in &current.services {
+            engine::stop(&self.docker, &s.id, self.options.stop_timeout_s).await?;
+            engine::remove(&self.docker, &s.id).await?;
+        }
+        for gw in current.gateway.iter().chain(&current.stray_gateways) {
+            engine::remove(&self.docker, &gw.id).await?;
+        }
+        Ok(())
+    }
+
+    /// Read what exists and arrive at a consistent state, without starting
+    /// anything the user did not ask for:
+    /// - no gateway: leftover services are removed (disconnected);
+    /// - a gateway that never started (a connect cut short before its start)
+    ///   is removed with its services;
+    /// - a gateway that does not run: its services are stopped;
+    /// - a running gateway with the tunnel up: every service runs inside it
+    ///   (started, restarted or recreated: gluetun #641) and is hardened
+    ///   again when it was (re)started;
+    /// - a running gateway with the tunnel down: nothing is started; services
+    ///   outside its namespace are stopped.
+    pub async fn reconcile(&self) -> Result<Reconciled, StackError> {
+        let current = self.current().await?;
+        let mut actions = Vec::new();
+        for stray in &current.stray_gateways {
+            self.remove_gateway_and_services(&current, stray).await?;
+            actions.push(format!("removed the stray gateway {}", stray.name));
+        }
+        let now = match &current.gateway {
+            None => {
+                for s in &current.services {
+                    engine::stop(&self.docker, &s.id, self.options.stop_timeout_s).await?;
+                    engine::remove(&self.docker, &s.id).await?;
+                    actions.push(format!("removed {} (no gateway)", s.name));
+                }
+                Reconciled::Disconnected
+            }
+            Some(gw) if gw.state == "created" => {
+                self.remove_gateway_and_services(&current, gw).await?;
+                actions.push(format!("removed {} (created, never started)", gw.name));
+                Reconciled::Disconnected
+            }
+            Some(gw) if !gw.running => {
+                for s in current.services.iter().filter(|s| s.running) {
+                    engine::stop(&self.docker, &s.id, self.options.stop_timeout_s).await?;
+                    actions.push(format!("stopped {} (the gateway is not running)", s.name));
+                }
+                Reconciled::Stopped
+            }
+            Some(gw) => {
+                let client = self.gateway_client().await?;
+                match tunnel_ip(client).await {
+                    Ok(Some(_)) => {
+                        for name in [QBITTORRENT] {
+                            let before = current.service(name).cloned();
+                            let fine = before
+                                .as_ref()
+                                .is_some_and(|s| s.running && s.in_namespace_of(gw));
+                            if fine {
+                                continue;
+                            }
+                            let service = self.ensure_service(&current, gw, client, name).await?;
+                            actions.push(format!("started {} inside the gateway", service.name));
+                            harden::harden(
+                                &self.docker,
+                                &self.settings,
+                                &self.secrets,
+                                &service,
+                                &self.names.config_volume(name),
+                                client,
+                                self.options.webui_timeout,
+                            )
+                            .await?;
+                        }
+                        Reconciled::Connected
+                    }
+                    other => {
+                        let status = match other {
+                            Ok(_) => "the VPN has no public IP".to_owned(),
+                            Err(e) => e.to_string(),
+                        };
+                        for s in current.services.iter().filter(|s| s.running) {
+                            if !s.in_namespace_of(gw) {
+                                engine::stop(&self.docker, &s.id, self.options.stop_timeout_s)
+                                    .await?;
+                                actions.push(format!("stopped {} (outside the tunnel)", s.name));
+                            }
+                        }
+                        Reconciled::TunnelDown { status }
+                    }
+                }
+            }
+        };
+        Ok(if actions.is_empty() {
+            now
+        } else {
+            Reconciled::Repaired {
+                actions,
+                now: Box::new(now),
+            }
+        })
+    }
+}
+
+/// The public IP when the VPN runs and has one.
+pub async fn tunnel_ip(client: &GluetunClient) -> Result<Option<PublicIp>, GluetunError> {
+    if client.vpn_status().await? != VpnStatus::Running {
+        return Ok(None);
+    }
+    let ip = client.public_ip().await?;
+    Ok(ip.public_ip.is_some().then_some(ip))
+}
+
+/// The gluetun release an image reference names (its tag); untagged and
+/// unknown tags count as the newest.
+pub fn gateway_release(image: &str) -> GluetunRelease {
+    let (_, tag) = engine::split_image(image);
+    GluetunRelease::parse(&tag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_from_image_tags() {
+        assert_eq!(
+            gateway_release("qmcgaw/gluetun:v3.40.0"),
+            GluetunRelease::Tagged(3, 40, 0)
+        );
+        assert_eq!(gateway_release("qmcgaw/gluetun"), GluetunRelease::Latest);
+        assert!(gateway_release("tvpn-lab/gateway:latest").has_portforward_route());
+        assert!(!gateway_release("qmcgaw/gluetun:v3.40.1").has_portforward_route());
+    }
+
+    #[test]
+    fn steps_number_in_order() {
+        let mut seen = Vec::new();
+        let mut sink = |p: Progress| seen.push(p);
+        let mut f: ProgressFn<'_> = &mut sink;
+        let mut steps = Steps {
+            progress: &mut f,
+            current: None,
+        };
+        steps.begin(ConnectStep::Preparing);
+        steps.begin(ConnectStep::Images);
+        steps.finish();
+        assert_eq!(
+            seen,
+            vec![
+                Progress::Step {
+                    step: ConnectStep::Preparing,
+                    number: 1,
+                    total: 7
+                },
+                Progress::StepDone {
+                    step: ConnectStep::Preparing,
+                    number: 1,
+                    total: 7
+                },
+                Progress::Step {
+                    step: ConnectStep::Images,
+                    number: 2,
+                    total: 7
+                },
+                Progress::StepDone {
+                    step: ConnectStep::Images,
+                    number: 2,
+                    total: 7
+                },
+            ]
+        );
+    }
+}
