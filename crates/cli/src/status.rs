@@ -61,5 +61,29 @@ fn render(r: &StatusReport) -> String {
         (None, Some(e)) => out.push_str(&format!("Stack:   unknown ({e})\n")),
         (None, None) => out.push_str("Stack:   unknown (no engine)\n"),
     }
+    if let Some(vpn) = &r.vpn {
+        let mut line = if vpn.status.is_empty() {
+            "no answer from the gateway".to_owned()
+        } else {
+            vpn.status.clone()
+        };
+        if let Some(ip) = &vpn.public_ip {
+            line.push_str(&format!(", VPN IP {ip}"));
+            let place: Vec<&str> = [vpn.city.as_deref(), vpn.country.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            if !place.is_empty() {
+                line.push_str(&format!(" ({})", place.join(", ")));
+            }
+        }
+        if let Some(p) = vpn.forwarded_ports.first() {
+            line.push_str(&format!(", port {p} forwarded"));
+        }
+        if let Some(e) = &vpn.error {
+            line.push_str(&format!(" [{e}]"));
+        }
+        out.push_str(&format!("VPN:     {line}\n"));
+    }
     out
 }

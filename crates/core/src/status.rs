@@ -3,9 +3,11 @@
 use serde::Serialize;
 
 use crate::docker::{self, Connected};
+use crate::gluetun::GluetunClient;
 use crate::paths::AppPaths;
+use crate::secrets::{KeyringStore, SecretKind, Secrets};
 use crate::settings::Settings;
-use crate::stack::{self, StackObservation};
+use crate::stack::{self, Role, StackObservation};
 
 /// What the engine said, or why it could not be reached.
 #[derive(Debug, Clone, Serialize)]
@@ -41,6 +43,19 @@ pub enum ConfigReport {
     },
 }
 
+/// What the gateway's control server says, when the stack runs.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VpnReport {
+    /// `running`, `stopped`, … (empty when the control server did not answer).
+    pub status: String,
+    pub public_ip: Option<String>,
+    pub country: Option<String>,
+    pub city: Option<String>,
+    pub forwarded_ports: Vec<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusReport {
     pub config: ConfigReport,
@@ -49,6 +64,9 @@ pub struct StatusReport {
     pub stack: Option<StackObservation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stack_error: Option<String>,
+    /// Asked only when the gateway runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpn: Option<VpnReport>,
 }
 
 /// Load the settings for a report; errors become part of the report.
@@ -93,6 +111,7 @@ pub async fn collect(paths: &AppPaths) -> (StatusReport, Option<Connected>) {
                 },
                 stack: None,
                 stack_error: None,
+                vpn: None,
             },
             None,
         ),
@@ -100,6 +119,15 @@ pub async fn collect(paths: &AppPaths) -> (StatusReport, Option<Connected>) {
             let (stack, stack_error) = match stack::observe(&conn.docker, &profile).await {
                 Ok(o) => (Some(o), None),
                 Err(e) => (None, Some(e.to_string())),
+            };
+            let gateway_runs = stack.as_ref().is_some_and(|s| {
+                s.containers
+                    .iter()
+                    .any(|c| c.role == Role::Gateway && c.state == "running")
+            });
+            let vpn = match (&settings, gateway_runs) {
+                (Some(settings), true) => Some(ask_gateway(settings).await),
+                _ => None,
             };
             (
                 StatusReport {
@@ -112,9 +140,53 @@ pub async fn collect(paths: &AppPaths) -> (StatusReport, Option<Connected>) {
                     },
                     stack,
                     stack_error,
+                    vpn,
                 },
                 Some(conn),
             )
         }
     }
+}
+
+/// Ask the gateway's control server, with the API key from the keychain
+/// (never generating one: status changes nothing).
+async fn ask_gateway(settings: &Settings) -> VpnReport {
+    let failed = |error: String| VpnReport {
+        error: Some(error),
+        ..VpnReport::default()
+    };
+    let store = match KeyringStore::open() {
+        Ok(s) => s,
+        Err(e) => return failed(e.to_string()),
+    };
+    let secrets = Secrets::new(std::sync::Arc::new(store), settings.profile.clone());
+    let key = match secrets.get(SecretKind::ControlApiKey).await {
+        Ok(k) => k,
+        Err(e) => return failed(e.to_string()),
+    };
+    let url = format!("http://127.0.0.1:{}", settings.stack.control_port);
+    let client = match GluetunClient::new(&url, key) {
+        Ok(c) => c,
+        Err(e) => return failed(e.to_string()),
+    };
+    let mut report = VpnReport::default();
+    match client.vpn_status().await {
+        Ok(s) => report.status = s.to_string(),
+        Err(e) => return failed(e.to_string()),
+    }
+    match client.public_ip().await {
+        Ok(ip) => {
+            report.public_ip = ip.public_ip.map(|a| a.to_string());
+            report.country = ip.country;
+            report.city = ip.city;
+        }
+        Err(e) => report.error = Some(e.to_string()),
+    }
+    if settings.vpn.port_forwarding {
+        match client.forwarded_ports().await {
+            Ok(p) => report.forwarded_ports = p,
+            Err(e) => report.error = Some(e.to_string()),
+        }
+    }
+    report
 }

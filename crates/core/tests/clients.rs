@@ -10,7 +10,6 @@
 //!   comes up and nothing leaves the network);
 //! - the qBittorrent tests add only a trackerless magnet link, with DHT, LSD
 //!   and PeX off (the lab image's defaults), so qBittorrent contacts nobody;
-//! - `lab_tunnel_*` needs `scripts/lab up` and talks to the lab's services.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -21,7 +20,6 @@ use std::time::Duration;
 use base64::Engine;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Mutex;
 use tvpn_core::gluetun::{
     self, auth_config_toml, auth_config_toml_with_routes, GluetunClient, GluetunError, VpnStatus,
     VpnTarget, APP_ROUTES_BEFORE_V3_41,
@@ -638,171 +636,4 @@ async fn qbittorrent_4_5_login_and_pause_resume() {
 
     let logs = common::logs(&docker, &qb.container.id).await;
     assert!(!logs.contains("banned"), "{logs}");
-}
-
-// ---------------------------------------------------------------- lab tunnel
-
-/// Tests that use the lab's one WireGuard client identity run one at a time.
-static LAB: Mutex<()> = Mutex::const_new(());
-
-/// The gateway stand-in with the lab's keys (a real tunnel through the lab
-/// VPN server), qBittorrent 5.1 in its namespace, and a download from the
-/// lab seeder through the tunnel. Needs `scripts/lab up`.
-#[tokio::test]
-#[ignore = "needs the lab images"]
-async fn lab_tunnel_gateway_and_qbittorrent() {
-    let _one_at_a_time = LAB.lock().await;
-    let docker = common::docker().await;
-    common::require_image(&docker, common::GATEWAY).await;
-    common::require_image(&docker, common::QBIT_51).await;
-    let lab = common::require_lab(&docker).await;
-    let exit_ip = lab.endpoint.split(':').next().unwrap().to_owned();
-
-    let key = gluetun::generate_api_key();
-    let auth_dir = tempfile::tempdir().unwrap();
-    let auth_file = auth_dir.path().join("config.toml");
-    std::fs::write(&auth_file, auth_config_toml(&key).expose_secret()).unwrap();
-    let control_port = common::free_port();
-    let webui_port = common::free_port();
-    let (endpoint_ip, endpoint_port) = lab.endpoint.split_once(':').unwrap();
-    let gateway = common::start(
-        &docker,
-        "tvpn-test-labgw",
-        Spec {
-            image: common::GATEWAY.to_owned(),
-            env: vec![
-                "VPN_SERVICE_PROVIDER=custom".to_owned(),
-                "VPN_TYPE=wireguard".to_owned(),
-                format!("WIREGUARD_PRIVATE_KEY={}", lab.client_key),
-                format!("WIREGUARD_PRESHARED_KEY={}", lab.psk),
-                format!("WIREGUARD_PUBLIC_KEY={}", lab.server_pub),
-                format!("WIREGUARD_ENDPOINT_IP={endpoint_ip}"),
-                format!("WIREGUARD_ENDPOINT_PORT={endpoint_port}"),
-                format!("WIREGUARD_ADDRESSES={}", lab.addresses),
-                "LAB_GLUETUN_VERSION=latest".to_owned(),
-                "LAB_UPLINK=10.221.0.2".to_owned(),
-                "VPN_PORT_FORWARDING=on".to_owned(),
-                format!("LAB_FORWARDED_PORT={FORWARDED}"),
-            ],
-            ports: vec![(control_port, 8000), (webui_port, webui_port)],
-            network: Some(common::LAB_LAN.to_owned()),
-            binds: vec![format!(
-                "{}:/gluetun/auth/config.toml:ro",
-                auth_file.display()
-            )],
-            gateway_privileges: true,
-            ..Default::default()
-        },
-    )
-    .await;
-    let gw = GluetunClient::new(&format!("http://127.0.0.1:{control_port}"), Some(key)).unwrap();
-    let ip = common::wait_for(
-        &docker,
-        &gateway,
-        "the tunnel up with a public IP",
-        Duration::from_secs(60),
-        async || {
-            if gw.vpn_status().await.ok()? != VpnStatus::Running {
-                return None;
-            }
-            gw.public_ip().await.ok()?.public_ip
-        },
-    )
-    .await;
-    assert_eq!(ip.to_string(), exit_ip, "the exit address of the lab VPN");
-    let ports = common::wait_for(
-        &docker,
-        &gateway,
-        "the forwarded port",
-        Duration::from_secs(30),
-        async || {
-            let ports = gw.forwarded_ports().await.ok()?;
-            (!ports.is_empty()).then_some(ports)
-        },
-    )
-    .await;
-    assert_eq!(ports, vec![FORWARDED]);
-
-    // qBittorrent in the gateway's namespace.
-    let qbit = common::start(
-        &docker,
-        "tvpn-test-labqb",
-        Spec {
-            image: common::QBIT_51.to_owned(),
-            env: vec![
-                format!("WEBUI_PORT={webui_port}"),
-                "PUID=1000".to_owned(),
-                "PGID=1000".to_owned(),
-            ],
-            network_mode: Some(format!("container:{}", gateway.id)),
-            ..Default::default()
-        },
-    )
-    .await;
-    let temporary = common::wait_for(
-        &docker,
-        &qbit,
-        "the temporary password",
-        Duration::from_secs(40),
-        async || qbittorrent::parse_temporary_password(&common::logs(&docker, &qbit.id).await),
-    )
-    .await;
-    let qb = QbitClient::new(&format!("http://127.0.0.1:{webui_port}"), "admin").unwrap();
-    common::wait_for(
-        &docker,
-        &qbit,
-        "the login",
-        Duration::from_secs(30),
-        async || match qb.login(&temporary).await {
-            Ok(()) => Some(()),
-            Err(QbitError::Unreachable(_)) => None,
-            Err(e) => panic!("login failed: {e}"),
-        },
-    )
-    .await;
-    qb.set_preferences(&serde_json::json!({
-        "listen_port": ports[0],
-        "random_port": false,
-        "upnp": false,
-    }))
-    .await
-    .unwrap();
-    assert_eq!(
-        qb.preferences().await.unwrap().listen_port,
-        Some(u32::from(ports[0]))
-    );
-
-    qb.add_torrent_url("http://10.222.0.20:8081/lab-small.torrent", None)
-        .await
-        .unwrap();
-    let mut state = MainDataState::new();
-    common::wait_for(
-        &docker,
-        &qbit,
-        "the download from the lab seeder",
-        Duration::from_secs(90),
-        async || {
-            qb.sync(&mut state).await.unwrap();
-            let done = state.torrents().any(|(_, t)| t.progress >= 1.0);
-            done.then_some(())
-        },
-    )
-    .await;
-    assert_eq!(state.torrent_count(), 1);
-    // The leak cross-check: what libtorrent saw, when it saw anything, is
-    // the VPN exit.
-    let info = qb.transfer_info().await.unwrap();
-    eprintln!(
-        "libtorrent's external address: transfer/info {:?}, maindata {:?}; gateway {exit_ip}",
-        info.last_external_address_v4,
-        state.last_external_address_v4()
-    );
-    if let Some(seen) = &info.last_external_address_v4 {
-        assert_eq!(seen, &exit_ip);
-    }
-    if let Some(seen) = state.last_external_address_v4() {
-        assert_eq!(seen, exit_ip);
-    }
-    drop(qbit);
-    drop(gateway);
 }

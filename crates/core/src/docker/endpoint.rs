@@ -84,8 +84,9 @@ fn start_hint() -> &'static str {
     }
 }
 
-/// Every place to try, in order, without duplicates. Sockets that don't exist
-/// are left out, except for an explicit override.
+/// Every place to try, in order, without duplicates. An engine chosen in
+/// Settings is the only candidate: the app never silently uses another one.
+/// Sockets that don't exist are left out.
 pub fn candidates(
     settings_host: Option<&str>,
     env_host: Option<&str>,
@@ -99,6 +100,7 @@ pub fn candidates(
     };
     if let Some(h) = settings_host.filter(|h| !h.is_empty()) {
         push(h.to_owned(), EndpointSource::Settings);
+        return out;
     }
     if let Some(h) = env_host.filter(|h| !h.is_empty()) {
         push(h.to_owned(), EndpointSource::DockerHostEnv);
@@ -244,26 +246,34 @@ mod tests {
         )
         .unwrap();
 
-        let got = candidates(
+        // The engine chosen in Settings is the only one tried.
+        let chosen = candidates(
             Some("tcp://10.0.0.5:2375"),
             Some("unix:///env.sock"),
             Some(h),
         );
-        let sources: Vec<_> = got.iter().map(|c| c.source).collect();
-        assert_eq!(got[0].uri, "tcp://10.0.0.5:2375");
-        assert_eq!(got[1].uri, "unix:///env.sock");
-        assert_eq!(got[2].uri, colima);
         assert_eq!(
-            &sources[..4],
+            chosen,
+            vec![Candidate {
+                uri: "tcp://10.0.0.5:2375".to_owned(),
+                source: EndpointSource::Settings
+            }]
+        );
+
+        let got = candidates(None, Some("unix:///env.sock"), Some(h));
+        let sources: Vec<_> = got.iter().map(|c| c.source).collect();
+        assert_eq!(got[0].uri, "unix:///env.sock");
+        assert_eq!(got[1].uri, colima);
+        assert_eq!(
+            &sources[..3],
             &[
-                EndpointSource::Settings,
                 EndpointSource::DockerHostEnv,
                 EndpointSource::DockerContext,
                 EndpointSource::KnownSocket
             ]
         );
         assert_eq!(
-            got[3].uri,
+            got[2].uri,
             format!("unix://{}/.docker/run/docker.sock", h.display())
         );
         // The colima socket appears once, as the context.

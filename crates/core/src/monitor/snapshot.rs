@@ -98,8 +98,9 @@ impl Snapshot {
         }
     }
 
-    /// The coarse snapshot a one-shot status report supports: engine and
-    /// stack presence, nothing about the tunnel.
+    /// The coarse snapshot a one-shot status report supports: engine, stack
+    /// presence and what the control server said. A running gateway whose
+    /// VPN is not running counts as the kill switch holding (not verified).
     pub fn from_report(report: &StatusReport, at_ms: u64) -> Self {
         let state = match (&report.docker, &report.config) {
             (EngineReport::Unavailable { .. }, _) => State::DockerUnavailable,
@@ -109,10 +110,30 @@ impl Snapshot {
                 None => State::Error(report.stack_error.clone().unwrap_or_default()),
                 Some(StackState::Absent | StackState::Stopped) => State::Disconnected,
                 Some(StackState::Partial) => State::Error("the stack is half running".to_owned()),
-                Some(StackState::Running) => State::Connecting(ConnectStep::WaitingForTunnel),
+                Some(StackState::Running) => match &report.vpn {
+                    Some(v) if v.status == "running" && v.public_ip.is_some() => State::Protected,
+                    Some(v) if !v.status.is_empty() => State::KillSwitchEngaged,
+                    _ => State::Connecting(ConnectStep::WaitingForTunnel),
+                },
             },
         };
-        Self::new(state, at_ms)
+        let mut snapshot = Self::new(state, at_ms);
+        if let Some(v) = &report.vpn {
+            if let Some(ip) = &v.public_ip {
+                snapshot.vpn = Some(Timed {
+                    value: VpnInfo {
+                        public_ip: ip.clone(),
+                        country: v.country.clone(),
+                        city: v.city.clone(),
+                    },
+                    at_ms,
+                });
+            }
+            if let Some(p) = v.forwarded_ports.first() {
+                snapshot.forwarded_port = Some(Timed { value: *p, at_ms });
+            }
+        }
+        snapshot
     }
 }
 

@@ -8,7 +8,6 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bollard::models::{
@@ -283,64 +282,5 @@ pub async fn wait_for<T>(
             );
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-}
-
-/// The workspace root (for `lab/.state`).
-pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The running lab's WireGuard material, or a panic that says how to get
-/// it.
-pub struct LabVpn {
-    pub client_key: String,
-    pub psk: String,
-    pub server_pub: String,
-    /// `10.222.0.3:51820`
-    pub endpoint: String,
-    pub addresses: String,
-}
-
-pub async fn require_lab(docker: &Docker) -> LabVpn {
-    let running = docker
-        .inspect_container("tvpn-lab-vpn", None::<InspectContainerOptions>)
-        .await
-        .ok()
-        .and_then(|c| c.state)
-        .and_then(|s| s.running)
-        .unwrap_or(false);
-    if !running
-        || docker
-            .inspect_network(
-                LAB_LAN,
-                None::<bollard::query_parameters::InspectNetworkOptions>,
-            )
-            .await
-            .is_err()
-    {
-        panic!("the lab is not up (no running tvpn-lab-vpn or no {LAB_LAN} network): run `scripts/lab up`");
-    }
-    let state = workspace_root().join("lab/.state");
-    let read = |path: &str| {
-        std::fs::read_to_string(state.join(path))
-            .unwrap_or_else(|e| panic!("lab/.state/{path}: {e}: run `scripts/lab up`"))
-            .trim()
-            .to_owned()
-    };
-    let settings: toml::Value = toml::from_str(&read("demo-config/settings.toml")).unwrap();
-    let wg = &settings["vpn"]["wireguard"];
-    LabVpn {
-        client_key: read("keys/client.key"),
-        psk: read("keys/psk"),
-        server_pub: read("keys/server.pub"),
-        endpoint: wg["endpoint"].as_str().unwrap().to_owned(),
-        addresses: wg["addresses"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_str().unwrap())
-            .collect::<Vec<_>>()
-            .join(","),
     }
 }

@@ -1,0 +1,384 @@
+//! A throwaway profile of the lab's demo settings for one test: its own
+//! config dir, profile, project name, ports and downloads folder, with the
+//! lab's WireGuard keys in the (real) keychain. Dropping it disconnects,
+//! removes its volumes and deletes its keychain items.
+//!
+//! Needs `scripts/lab up` and a Secret Service (scripts/test provides
+//! both); fails, never skips, without them. Traffic goes only to 127.0.0.1
+//! and the lab's networks.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use bollard::query_parameters::{InspectContainerOptions, LogsOptionsBuilder};
+use bollard::Docker;
+use futures_util::StreamExt;
+
+/// The lab VPN's exit address and the user's "real" address.
+pub const EXIT_IP: &str = "10.222.0.3";
+pub const REAL_IP: &str = "10.222.0.2";
+pub const SEEDER: &str = "tvpn-lab-seeder";
+pub const SMALL_TORRENT: &str = "http://10.222.0.20:8081/lab-small.torrent";
+pub const MEDIUM_TORRENT: &str = "http://10.222.0.20:8081/lab-medium.torrent";
+
+/// The lab has one VPN peer identity: tests that connect take this first.
+pub static LAB: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn tvpn_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_tvpn")
+}
+
+pub async fn docker() -> Docker {
+    Docker::connect_with_local_defaults()
+        .unwrap()
+        .negotiate_version()
+        .await
+        .expect("the Docker engine answers")
+}
+
+fn free_port() -> u16 {
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        if port >= 20000 {
+            return port;
+        }
+    }
+}
+
+pub struct Profile {
+    pub dir: tempfile::TempDir,
+    pub downloads: tempfile::TempDir,
+    pub name: String,
+    pub project: String,
+    pub webui_port: u16,
+    pub control_port: u16,
+    pub client_key: String,
+    pub psk: String,
+}
+
+impl Profile {
+    /// A copy of the demo profile named after `tag`.
+    pub async fn new(tag: &str) -> Self {
+        let state = workspace_root().join("lab/.state");
+        let demo = std::fs::read_to_string(state.join("demo-config/settings.toml"))
+            .expect("lab/.state/demo-config/settings.toml: run `scripts/lab up`");
+        let docker = docker().await;
+        let vpn_up = docker
+            .inspect_container("tvpn-lab-vpn", None::<InspectContainerOptions>)
+            .await
+            .ok()
+            .and_then(|c| c.state)
+            .and_then(|s| s.running)
+            .unwrap_or(false);
+        assert!(vpn_up, "the lab is not up: run `scripts/lab up`");
+        let read = |p: &str| {
+            std::fs::read_to_string(state.join(p))
+                .unwrap()
+                .trim()
+                .to_owned()
+        };
+        let suffix = format!("{}-{}", std::process::id(), tag);
+        let profile = Self {
+            dir: tempfile::tempdir().unwrap(),
+            downloads: tempfile::tempdir().unwrap(),
+            name: format!("test-{suffix}"),
+            project: format!("tvpn-t{suffix}"),
+            webui_port: free_port(),
+            control_port: free_port(),
+            client_key: read("keys/client.key"),
+            psk: read("keys/psk"),
+        };
+        // qBittorrent runs as PUID, not as the test's user.
+        std::fs::set_permissions(
+            profile.downloads.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )
+        .unwrap();
+        let mut settings: toml::Value = toml::from_str(&demo).unwrap();
+        settings["profile"] = profile.name.clone().into();
+        let stack = &mut settings["stack"];
+        stack["project"] = profile.project.clone().into();
+        stack["webui_port"] = i64::from(profile.webui_port).into();
+        stack["control_port"] = i64::from(profile.control_port).into();
+        stack["downloads_dir"] = profile.downloads.path().display().to_string().into();
+        profile.write_settings(&settings);
+        profile.set_secret("wireguard-private-key", &profile.client_key.clone());
+        profile.set_secret("wireguard-preshared-key", &profile.psk.clone());
+        profile
+    }
+
+    pub fn settings_path(&self) -> PathBuf {
+        self.dir.path().join("settings.toml")
+    }
+
+    pub fn settings(&self) -> toml::Value {
+        toml::from_str(&std::fs::read_to_string(self.settings_path()).unwrap()).unwrap()
+    }
+
+    pub fn write_settings(&self, settings: &toml::Value) {
+        std::fs::write(self.settings_path(), toml::to_string(settings).unwrap()).unwrap();
+    }
+
+    pub fn edit_settings(&self, edit: impl FnOnce(&mut toml::Value)) {
+        let mut s = self.settings();
+        edit(&mut s);
+        self.write_settings(&s);
+    }
+
+    pub fn gateway_name(&self) -> String {
+        format!("{}-gateway", self.project)
+    }
+
+    pub fn qbittorrent_name(&self) -> String {
+        format!("{}-qbittorrent", self.project)
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(tvpn_bin());
+        c.arg("--config-dir").arg(self.dir.path()).args(args);
+        c.env_remove("TVPN_CONFIG_DIR");
+        c
+    }
+
+    /// Run `tvpn ARGS`; the output is echoed for the test log.
+    pub fn tvpn(&self, args: &[&str]) -> Output {
+        self.tvpn_env(args, &[])
+    }
+
+    pub fn tvpn_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut c = self.command(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        eprintln!(
+            "$ tvpn {} -> {:?}\n{}{}",
+            args.join(" "),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    pub fn set_secret(&self, kind: &str, value: &str) {
+        let mut child = self
+            .command(&["secrets", "set", kind])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(value.as_bytes())
+            .unwrap();
+        assert!(
+            child.wait().unwrap().success(),
+            "storing {kind} in the keychain failed (is a Secret Service running?)"
+        );
+    }
+
+    /// `tvpn connect --json`, returning the result object.
+    pub fn connect(&self) -> serde_json::Value {
+        let out = self.tvpn(&["connect", "--json"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let last = stdout.lines().last().unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(last)
+            .unwrap_or_else(|e| panic!("connect printed no JSON result ({e}): {stdout}"));
+        assert!(
+            out.status.success() && v["event"] == "connected",
+            "connect failed: {v}"
+        );
+        v["result"].clone()
+    }
+
+    pub fn disconnect(&self) {
+        let out = self.tvpn(&["disconnect"]);
+        assert!(out.status.success(), "disconnect failed");
+    }
+
+    /// The keychain's value of a secret, through the core (same session).
+    pub async fn secret(&self, kind: tvpn_core::secrets::SecretKind) -> Option<String> {
+        use secrecy::ExposeSecret;
+        let store = tvpn_core::secrets::KeyringStore::open().unwrap();
+        let secrets = tvpn_core::secrets::Secrets::new(std::sync::Arc::new(store), &self.name);
+        secrets
+            .get(kind)
+            .await
+            .unwrap()
+            .map(|s| s.expose_secret().to_owned())
+    }
+}
+
+impl Drop for Profile {
+    fn drop(&mut self) {
+        let _ = self.command(&["disconnect"]).output();
+        for kind in [
+            "wireguard-private-key",
+            "wireguard-preshared-key",
+            "qbittorrent-password",
+            "control-api-key",
+        ] {
+            let _ = self.command(&["secrets", "delete", kind]).output();
+        }
+        let _ = Command::new("docker")
+            .args(["volume", "rm", "-f"])
+            .arg(format!("{}_gluetun", self.project))
+            .arg(format!("{}_qbittorrent-config", self.project))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// The state of a container, `None` when it does not exist.
+pub async fn container(
+    docker: &Docker,
+    name: &str,
+) -> Option<bollard::models::ContainerInspectResponse> {
+    docker
+        .inspect_container(name, None::<InspectContainerOptions>)
+        .await
+        .ok()
+}
+
+pub fn running(c: &Option<bollard::models::ContainerInspectResponse>) -> bool {
+    c.as_ref()
+        .and_then(|c| c.state.as_ref())
+        .and_then(|s| s.running)
+        .unwrap_or(false)
+}
+
+pub async fn logs(docker: &Docker, name: &str) -> String {
+    let options = LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .build();
+    let mut stream = docker.logs(name, Some(options));
+    let mut out = String::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        out.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+    }
+    out
+}
+
+/// Run a command in a container; its stdout.
+pub async fn exec(docker: &Docker, container: &str, cmd: &[&str]) -> String {
+    use bollard::exec::{CreateExecOptions, StartExecResults};
+    let exec = docker
+        .create_exec(
+            container,
+            CreateExecOptions {
+                cmd: Some(cmd.iter().map(|s| (*s).to_owned()).collect()),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut out = String::new();
+    if let StartExecResults::Attached { mut output, .. } =
+        docker.start_exec(&exec.id, None).await.unwrap()
+    {
+        while let Some(Ok(chunk)) = output.next().await {
+            if let bollard::container::LogOutput::StdOut { message } = chunk {
+                out.push_str(&String::from_utf8_lossy(&message));
+            }
+        }
+    }
+    out
+}
+
+/// The addresses the lab seeder lists as peers of `hash`.
+pub async fn seeder_peers(docker: &Docker, hash: &str) -> Vec<String> {
+    let body = exec(
+        docker,
+        SEEDER,
+        &[
+            "curl",
+            "-s",
+            "--max-time",
+            "3",
+            &format!("http://127.0.0.1:8080/api/v2/sync/torrentPeers?hash={hash}"),
+        ],
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    v["peers"]
+        .as_object()
+        .map(|peers| {
+            peers
+                .keys()
+                .map(|k| {
+                    k.rsplit_once(':')
+                        .map_or(k.as_str(), |(ip, _)| ip)
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Poll `check` every 200 ms until it gives `Some`, or panic after
+/// `timeout` with `what`.
+pub async fn wait_for<T>(
+    what: &str,
+    timeout: Duration,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {timeout:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Whether `text` contains `secret` raw or base64-encoded.
+pub fn contains_secret(text: &str, secret: &str) -> bool {
+    use base64_like::encode;
+    text.contains(secret) || text.contains(&encode(secret.as_bytes()))
+}
+
+/// Standard base64, enough for the leak scan (no extra dependency).
+mod base64_like {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub fn encode(bytes: &[u8]) -> String {
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+}
+
+pub fn path_text(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
