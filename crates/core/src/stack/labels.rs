@@ -14,5 +14,8 @@ pub const SERVICE: &str = "dev.torrentvpn.service";
 
 pub const COMPOSE_PROJECT: &str = "com.docker.compose.project";
 pub const COMPOSE_SERVICE: &str = "com.docker.compose.service";
+/// `docker compose ps` lists only containers marked as not one-off.
+pub const COMPOSE_ONEOFF: &str = "com.docker.compose.oneoff";
+pub const COMPOSE_CONTAINER_NUMBER: &str = "com.docker.compose.container-number";
 /// Hash of the gateway definition, to spot a gateway made from old settings.
 pub const SPEC_HASH: &str = "dev.torrentvpn.spec-hash";

@@ -87,6 +87,8 @@ pub fn base_labels(settings: &Settings, role: &str, service: &str) -> HashMap<St
             labels::COMPOSE_SERVICE.to_owned(),
             compose_service.to_owned(),
         ),
+        (labels::COMPOSE_ONEOFF.to_owned(), "False".to_owned()),
+        (labels::COMPOSE_CONTAINER_NUMBER.to_owned(), "1".to_owned()),
     ])
 }
 
@@ -109,7 +111,9 @@ pub fn gateway_env(settings: &Settings) -> Vec<String> {
             "VPN_PORT_FORWARDING".into(),
             if vpn.port_forwarding { "on" } else { "off" }.into(),
         ),
-        // DNS over TLS, answered inside the tunnel.
+        // gluetun's own DNS server, with DNS over TLS upstream: queries
+        // leave only through the tunnel.
+        ("DNS_SERVER".into(), "on".into()),
         ("DNS_UPSTREAM_RESOLVER_TYPE".into(), "dot".into()),
         ("PUID".into(), settings.stack.puid.to_string()),
         ("PGID".into(), settings.stack.pgid.to_string()),

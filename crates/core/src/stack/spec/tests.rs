@@ -71,6 +71,7 @@ fn gateway_has_every_security_setting() {
     let env = b.env.as_ref().unwrap();
     assert!(env.contains(&"FIREWALL_OUTBOUND_SUBNETS=192.168.1.0/24".to_owned()));
     assert!(env.contains(&"DNS_UPSTREAM_RESOLVER_TYPE=dot".to_owned()));
+    assert!(env.contains(&"DNS_SERVER=on".to_owned()));
     assert!(env.contains(&format!(
         "HTTP_CONTROL_SERVER_AUTH_CONFIG_FILEPATH={AUTH_CONFIG_PATH}"
     )));
@@ -78,6 +79,7 @@ fn gateway_has_every_security_setting() {
     let labels = b.labels.as_ref().unwrap();
     assert_eq!(labels[labels::COMPOSE_PROJECT], "torrent-vpn");
     assert_eq!(labels[labels::COMPOSE_SERVICE], "gateway");
+    assert_eq!(labels[labels::COMPOSE_ONEOFF], "False");
     assert_eq!(labels[labels::ROLE], "gateway");
 }
 
