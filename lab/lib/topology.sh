@@ -143,6 +143,9 @@ puid = $uid
 pgid = $gid
 timezone = "Etc/UTC"
 
+[monitor]
+probe_target = "$LAB_ECHO_IP"
+
 [stack.gateway_env]
 LAB_UPLINK = "$LAB_ROUTER_LAN_IP"
 LAB_FORWARDED_PORT = "41000"

@@ -1,5 +1,11 @@
-//! Live status: the snapshot the tray, notifications and CLI show.
+//! Live status: a state machine fed by signals ([`machine`]), its sources
+//! and actions ([`run`]), and the snapshot the tray, notifications and CLI
+//! show.
 
+mod driver;
+pub mod machine;
 mod snapshot;
 
+pub use driver::{classify_block_probe, run, verify_block, MonitorOptions, MonitorOutput};
+pub use machine::{Action, BlockProbe, Event, EventKind, Machine, Presence, Signal};
 pub use snapshot::{now_ms, ConnectStep, Snapshot, State, Timed, Transfer, VpnInfo};

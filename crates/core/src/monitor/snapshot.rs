@@ -98,6 +98,25 @@ impl Snapshot {
         }
     }
 
+    /// The same snapshot with every timestamp zeroed, to compare values.
+    pub fn without_times(&self) -> Snapshot {
+        fn zero<T: Clone>(t: &Option<Timed<T>>) -> Option<Timed<T>> {
+            t.as_ref().map(|t| Timed {
+                value: t.value.clone(),
+                at_ms: 0,
+            })
+        }
+        Snapshot {
+            state: self.state.clone(),
+            at_ms: 0,
+            vpn: zero(&self.vpn),
+            gateway_health: zero(&self.gateway_health),
+            transfer: zero(&self.transfer),
+            forwarded_port: zero(&self.forwarded_port),
+            qbittorrent: zero(&self.qbittorrent),
+        }
+    }
+
     /// The coarse snapshot a one-shot status report supports: engine, stack
     /// presence and what the control server said. A running gateway whose
     /// VPN is not running counts as the kill switch holding (not verified).

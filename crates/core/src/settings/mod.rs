@@ -108,6 +108,8 @@ pub struct Settings {
     pub qbittorrent: QbittorrentSettings,
     #[serde(default)]
     pub docker: DockerSettings,
+    #[serde(default)]
+    pub monitor: MonitorSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,6 +180,24 @@ pub struct DockerSettings {
     /// Engine endpoint (`unix:///path` or `tcp://host:port`); wins over discovery.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+}
+
+/// How the app watches the tunnel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitorSettings {
+    /// The address pinged through the tunnel every 200 ms to notice a dead
+    /// tunnel within a second (gluetun's own health target by default), and
+    /// outside it to verify that the kill switch blocks.
+    pub probe_target: IpAddr,
+}
+
+impl Default for MonitorSettings {
+    fn default() -> Self {
+        Self {
+            probe_target: IpAddr::V4(std::net::Ipv4Addr::new(1, 1, 1, 1)),
+        }
+    }
 }
 
 fn default_profile() -> String {
@@ -291,6 +311,7 @@ impl Settings {
             stack: StackSettings::default(),
             qbittorrent: QbittorrentSettings::default(),
             docker: DockerSettings::default(),
+            monitor: MonitorSettings::default(),
         }
     }
 

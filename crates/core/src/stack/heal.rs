@@ -2,12 +2,11 @@
 //! watches (gluetun #641 and #1407).
 //!
 //! Signals: the engine's container events for the profile (a gateway
-//! restarted, recreated, stopped) and the control server's VPN status. Each
-//! event makes the healer [`reconcile`](StackManager::reconcile): a service
+//! restarted, recreated, stopped). Each event makes the healer [`reconcile`](StackManager::reconcile): a service
 //! left in a dead namespace is restarted, one pinned to a removed gateway is
 //! recreated, and nothing starts before the tunnel is up. When the VPN
-//! restarts inside the gateway, qBittorrent is re-bound to the new tunnel
-//! interface and the forwarded port is applied again.
+//! restarts inside the gateway, the monitor re-binds qBittorrent (its port
+//! sync).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,13 +16,9 @@ use bollard::query_parameters::EventsOptionsBuilder;
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::error::StackError;
-use super::harden;
 use super::labels;
-use super::manager::{tunnel_ip, Reconciled, StackManager};
+use super::manager::{Reconciled, StackManager};
 use crate::monitor::now_ms;
-use crate::qbittorrent::QbitClient;
-use crate::secrets::SecretKind;
 
 /// What the healer saw and did, one line of `tvpn watch --json` each.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -31,11 +26,6 @@ use crate::secrets::SecretKind;
 pub enum HealEvent {
     /// A reconcile changed something, or found a new state.
     Reconciled { at_ms: u64, outcome: Reconciled },
-    /// The VPN came back inside the gateway: qBittorrent was re-bound.
-    Rebound {
-        at_ms: u64,
-        listen_port: Option<u16>,
-    },
     /// The engine's event stream broke (Docker stopped).
     EngineLost { at_ms: u64, error: String },
     /// Events flow again.
@@ -145,10 +135,6 @@ impl<'a> Healer<'a> {
                 Ok(outcome) => {
                     let waiting = matches!(outcome.settled(), Reconciled::TunnelDown { .. });
                     state.waiting_for_tunnel = waiting;
-                    if matches!(outcome.settled(), Reconciled::Connected) {
-                        // A (re)started service was hardened just now.
-                        state.vpn_running = true;
-                    }
                     if state.last.as_ref() != Some(&outcome) {
                         state.last = Some(outcome.clone());
                         report(HealEvent::Reconciled {
@@ -169,60 +155,7 @@ impl<'a> Healer<'a> {
                     }
                 }
             }
-            return;
         }
-        // Steady state: watch the VPN inside the gateway once a second.
-        if state
-            .vpn_checked
-            .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
-        {
-            return;
-        }
-        state.vpn_checked = Some(Instant::now());
-        if !matches!(
-            state.last.as_ref().map(Reconciled::settled),
-            Some(Reconciled::Connected)
-        ) {
-            return;
-        }
-        let Ok(client) = self.manager.gateway_client().await else {
-            return;
-        };
-        let running = matches!(tunnel_ip(client).await, Ok(Some(_)));
-        if running && !state.vpn_running {
-            match self.rebind(client).await {
-                Ok(listen_port) => report(HealEvent::Rebound {
-                    at_ms: now_ms(),
-                    listen_port,
-                }),
-                Err(e) => report(HealEvent::Failed {
-                    at_ms: now_ms(),
-                    error: e.to_string(),
-                }),
-            }
-        }
-        state.vpn_running = running;
-    }
-
-    /// Re-bind qBittorrent to the tunnel and re-apply the forwarded port.
-    async fn rebind(
-        &self,
-        client: &crate::gluetun::GluetunClient,
-    ) -> Result<Option<u16>, StackError> {
-        let settings = self.manager.settings();
-        let qb = QbitClient::new(
-            &harden::webui_url(settings),
-            settings.qbittorrent.username.clone(),
-        )?;
-        let password = self
-            .manager
-            .secrets()
-            .require(SecretKind::QbittorrentPassword)
-            .await?;
-        qb.login(&password).await?;
-        let port = harden::forwarded_port(settings, client).await;
-        harden::rebind(&qb, settings, port).await?;
-        Ok(port)
     }
 }
 
@@ -231,8 +164,6 @@ struct LoopState {
     dirty: bool,
     settle_until: Option<Instant>,
     waiting_for_tunnel: bool,
-    vpn_running: bool,
-    vpn_checked: Option<Instant>,
     last: Option<Reconciled>,
     last_error: Option<String>,
 }

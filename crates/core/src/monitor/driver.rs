@@ -1,0 +1,568 @@
+//! The monitor's signal sources and actions around the pure [`Machine`]:
+//! the engine's container events, the control server, a liveness ping
+//! through the tunnel, the gateway's log, qBittorrent's `sync/maindata`,
+//! and the healer. Each source is a task sending [`Signal`]s; the loop feeds
+//! them to the machine and carries out its actions (verify the block, sync
+//! the port).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::query_parameters::{EventsOptionsBuilder, LogsOptionsBuilder};
+use futures_util::StreamExt;
+use serde::Serialize;
+use tokio::sync::{mpsc, Notify};
+
+use super::machine::{Action, BlockProbe, Event, Machine, Presence, Signal};
+use super::snapshot::{now_ms, Snapshot, Transfer, VpnInfo};
+use crate::qbittorrent::{MainDataState, QbitClient, QbitError};
+use crate::secrets::SecretKind;
+use crate::stack::harden;
+use crate::stack::{labels, tunnel_ip, HealEvent, Healer, StackManager};
+
+/// Pacing of the signal sources.
+#[derive(Debug, Clone)]
+pub struct MonitorOptions {
+    /// How often the control server is asked.
+    pub control_interval: Duration,
+    /// How often qBittorrent is asked.
+    pub qbittorrent_interval: Duration,
+    /// Ping interval of the liveness probe, in seconds (as `ping -i`).
+    pub ping_interval: &'static str,
+    /// How often silence is checked.
+    pub tick: Duration,
+}
+
+impl Default for MonitorOptions {
+    fn default() -> Self {
+        Self {
+            control_interval: Duration::from_millis(500),
+            qbittorrent_interval: Duration::from_secs(2),
+            ping_interval: "0.2",
+            tick: Duration::from_millis(100),
+        }
+    }
+}
+
+/// One line of `tvpn watch --json`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum MonitorOutput {
+    Snapshot { at_ms: u64, snapshot: Box<Snapshot> },
+    Event(Event),
+    Heal(HealEvent),
+}
+
+type Tx = mpsc::UnboundedSender<Signal>;
+
+/// Run until `shutdown` completes.
+pub async fn run(
+    manager: Arc<StackManager>,
+    options: MonitorOptions,
+    report: &mut (dyn FnMut(MonitorOutput) + Send),
+    shutdown: impl Future<Output = ()>,
+) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Signal>();
+    let (heal_tx, mut heal_rx) = mpsc::unbounded_channel::<HealEvent>();
+    let poke = Arc::new(Notify::new());
+    let target = manager.settings().monitor.probe_target;
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(engine_events(Arc::clone(&manager), tx.clone()));
+    tasks.spawn(control_poller(
+        Arc::clone(&manager),
+        tx.clone(),
+        Arc::clone(&poke),
+        options.control_interval,
+    ));
+    tasks.spawn(liveness_probe(
+        Arc::clone(&manager),
+        tx.clone(),
+        target,
+        options.ping_interval,
+    ));
+    tasks.spawn(gateway_log(Arc::clone(&manager), Arc::clone(&poke)));
+    tasks.spawn(qbittorrent_poller(
+        Arc::clone(&manager),
+        tx.clone(),
+        options.qbittorrent_interval,
+    ));
+    {
+        let manager = Arc::clone(&manager);
+        tasks.spawn(async move {
+            let healer = Healer::new(&manager);
+            let mut send = |e: HealEvent| {
+                let _ = heal_tx.send(e);
+            };
+            healer.run(&mut send, std::future::pending()).await;
+        });
+    }
+    {
+        let tx = tx.clone();
+        let tick = options.tick;
+        tasks.spawn(async move {
+            let mut interval = tokio::time::interval(tick);
+            loop {
+                interval.tick().await;
+                if tx.send(Signal::Tick).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+
+    let mut machine = Machine::new(now_ms());
+    report(MonitorOutput::Snapshot {
+        at_ms: now_ms(),
+        snapshot: Box::new(machine.snapshot().clone()),
+    });
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            heal = heal_rx.recv() => {
+                if let Some(h) = heal {
+                    report(MonitorOutput::Heal(h));
+                }
+            }
+            signal = rx.recv() => {
+                let Some(signal) = signal else { break };
+                let now = now_ms();
+                let out = machine.on(signal, now);
+                for event in out.events {
+                    report(MonitorOutput::Event(event));
+                }
+                if let Some(snapshot) = out.snapshot {
+                    report(MonitorOutput::Snapshot { at_ms: now, snapshot: Box::new(snapshot) });
+                }
+                for action in out.actions {
+                    let manager = Arc::clone(&manager);
+                    let tx = tx.clone();
+                    match action {
+                        Action::VerifyBlock => {
+                            tokio::spawn(async move {
+                                let result = verify_block(&manager, target).await;
+                                let _ = tx.send(Signal::Block(result));
+                            });
+                        }
+                        Action::SyncPort(port) => {
+                            tokio::spawn(async move {
+                                match sync_port(&manager, port).await {
+                                    Ok(Some(p)) => {
+                                        let _ = tx.send(Signal::PortSynced(p));
+                                    }
+                                    Ok(None) => {}
+                                    Err(e) => tracing::warn!(error = %e, "port sync failed"),
+                                }
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    tasks.abort_all();
+}
+
+/// The gateway's container ID, when it runs.
+async fn running_gateway(manager: &StackManager) -> Option<String> {
+    let current = manager.current().await.ok()?;
+    current.gateway.filter(|g| g.running).map(|g| g.id)
+}
+
+async fn presence(manager: &StackManager) -> Result<Presence, crate::stack::StackError> {
+    let current = manager.current().await?;
+    Ok(match current.gateway {
+        None => Presence::Disconnected,
+        Some(g) if g.state == "paused" => Presence::Paused,
+        Some(g) if g.running => Presence::Running,
+        Some(_) => Presence::GatewayDown,
+    })
+}
+
+/// Container events of the profile → presence and gateway starts; engine
+/// loss and return.
+async fn engine_events(manager: Arc<StackManager>, tx: Tx) {
+    let mut lost = false;
+    loop {
+        match manager.docker().ping().await {
+            Ok(_) => {
+                if lost {
+                    lost = false;
+                }
+                let _ = tx.send(Signal::EngineUp);
+            }
+            Err(e) => {
+                lost = true;
+                let _ = tx.send(Signal::EngineDown(e.to_string()));
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        }
+        if let Ok(p) = presence(&manager).await {
+            let _ = tx.send(Signal::Presence(p));
+        }
+        let mut filters = HashMap::new();
+        filters.insert("type".to_owned(), vec!["container".to_owned()]);
+        filters.insert(
+            "label".to_owned(),
+            vec![format!(
+                "{}={}",
+                labels::PROFILE,
+                manager.settings().profile
+            )],
+        );
+        let options = EventsOptionsBuilder::default().filters(&filters).build();
+        let mut events = manager.docker().events(Some(options));
+        let error = loop {
+            match events.next().await {
+                Some(Ok(event)) => {
+                    let action = event.action.unwrap_or_default();
+                    let role = event
+                        .actor
+                        .and_then(|a| a.attributes)
+                        .and_then(|a| a.get(labels::ROLE).cloned())
+                        .unwrap_or_default();
+                    if role == "gateway" && action == "start" {
+                        let _ = tx.send(Signal::GatewayStarted);
+                    }
+                    if matches!(
+                        action.as_str(),
+                        "start" | "die" | "stop" | "destroy" | "pause" | "unpause" | "create"
+                    ) {
+                        if let Ok(p) = presence(&manager).await {
+                            let _ = tx.send(Signal::Presence(p));
+                        }
+                    }
+                }
+                Some(Err(e)) => break e.to_string(),
+                None => break "the engine closed the event stream".to_owned(),
+            }
+        };
+        let _ = tx.send(Signal::EngineDown(error));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// `GET /v1/vpn/status`, `/v1/publicip/ip` and the forwarded port, twice a
+/// second, or at once when the gateway's log says something changed.
+async fn control_poller(manager: Arc<StackManager>, tx: Tx, poke: Arc<Notify>, every: Duration) {
+    loop {
+        if let Ok(client) = manager.gateway_client().await {
+            let answer = tokio::time::timeout(Duration::from_secs(1), tunnel_ip(client)).await;
+            match answer {
+                Ok(Ok(ip)) => {
+                    let running = ip.is_some();
+                    let vpn = ip.and_then(|i| {
+                        i.public_ip.map(|a| VpnInfo {
+                            public_ip: a.to_string(),
+                            country: i.country,
+                            city: i.city,
+                        })
+                    });
+                    let _ = tx.send(Signal::Control { running, vpn });
+                    if running && manager.settings().vpn.port_forwarding {
+                        if let Ok(Ok(ports)) =
+                            tokio::time::timeout(Duration::from_secs(1), client.forwarded_ports())
+                                .await
+                        {
+                            let _ = tx.send(Signal::ForwardedPort(ports.first().copied()));
+                        }
+                    }
+                }
+                Ok(Err(e)) => {
+                    let _ = tx.send(Signal::ControlUnreachable(e.to_string()));
+                }
+                Err(_) => {
+                    let _ = tx.send(Signal::ControlUnreachable("no answer in 1 s".to_owned()));
+                }
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = poke.notified() => {}
+        }
+    }
+}
+
+/// One long-lived `ping` through the tunnel inside the gateway; every reply
+/// is a sign of life. It is bounded (`-w 60`) so that nothing outlives the
+/// monitor for long, and started again when it ends.
+async fn liveness_probe(
+    manager: Arc<StackManager>,
+    tx: Tx,
+    target: IpAddr,
+    interval: &'static str,
+) {
+    let target = target.to_string();
+    let interface = crate::stack::spec::VPN_INTERFACE;
+    loop {
+        let Some(gateway) = running_gateway(&manager).await else {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            continue;
+        };
+        let cmd = [
+            "ping", "-n", "-w", "60", "-i", interval, "-I", interface, &target,
+        ];
+        let exec = manager
+            .docker()
+            .create_exec(
+                &gateway,
+                CreateExecOptions {
+                    cmd: Some(cmd.iter().map(|s| (*s).to_owned()).collect()),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await;
+        let started = match exec {
+            Ok(exec) => manager.docker().start_exec(&exec.id, None).await,
+            Err(e) => Err(e),
+        };
+        match started {
+            Ok(StartExecResults::Attached { mut output, .. }) => {
+                let _ = tx.send(Signal::ProbeStarted);
+                let mut unavailable = false;
+                while let Some(Ok(chunk)) = output.next().await {
+                    let text = chunk.to_string();
+                    if text.contains("bytes from") {
+                        let _ = tx.send(Signal::Alive);
+                    } else if text.contains("executable file not found")
+                        || text.contains("not found")
+                    {
+                        unavailable = true;
+                    }
+                }
+                if unavailable {
+                    let _ = tx.send(Signal::ProbeUnavailable(
+                        "the gateway image has no ping".to_owned(),
+                    ));
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                }
+            }
+            Ok(StartExecResults::Detached) => {}
+            Err(e) => tracing::debug!(error = %e, "liveness probe"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// gluetun's log lines that announce a change: ask the control server now.
+async fn gateway_log(manager: Arc<StackManager>, poke: Arc<Notify>) {
+    loop {
+        let Some(gateway) = running_gateway(&manager).await else {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        let since = i32::try_from(now_ms() / 1000).unwrap_or(0);
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .follow(true)
+            .since(since)
+            .build();
+        let mut logs = manager.docker().logs(&gateway, Some(options));
+        while let Some(Ok(chunk)) = logs.next().await {
+            let line = chunk.to_string();
+            if line.contains("restarting VPN")
+                || line.contains("[vpn] stopping")
+                || line.contains("port forwarded is")
+                || line.contains("Public IP address is")
+            {
+                poke.notify_one();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Speeds, active torrents, connection status and libtorrent's external
+/// address, from `sync/maindata` (incremental: a steady tick costs little).
+async fn qbittorrent_poller(manager: Arc<StackManager>, tx: Tx, every: Duration) {
+    let settings = manager.settings().clone();
+    let mut session: Option<(QbitClient, MainDataState)> = None;
+    loop {
+        tokio::time::sleep(every).await;
+        let runs = manager
+            .current()
+            .await
+            .ok()
+            .and_then(|c| {
+                c.service(crate::stack::spec::QBITTORRENT)
+                    .map(|s| s.running)
+            })
+            .unwrap_or(false);
+        if !runs {
+            session = None;
+            continue;
+        }
+        if session.is_none() {
+            let Ok(qb) = QbitClient::new(
+                &harden::webui_url(&settings),
+                settings.qbittorrent.username.clone(),
+            ) else {
+                continue;
+            };
+            let Ok(Some(password)) = manager.secrets().get(SecretKind::QbittorrentPassword).await
+            else {
+                continue;
+            };
+            match qb.login(&password).await {
+                Ok(()) => session = Some((qb, MainDataState::new())),
+                // Never a retry loop on a refused password.
+                Err(QbitError::WrongPassword { .. } | QbitError::Banned) => {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    continue;
+                }
+                Err(_) => continue,
+            }
+        }
+        let Some((qb, state)) = session.as_mut() else {
+            continue;
+        };
+        match qb.sync(state).await {
+            Ok(()) => {
+                let _ = tx.send(Signal::Transfer {
+                    transfer: Transfer {
+                        down_bps: state.download_speed(),
+                        up_bps: state.upload_speed(),
+                        active_torrents: u32::try_from(state.active_torrents()).unwrap_or(u32::MAX),
+                    },
+                    connection: state.connection_status().as_str().to_owned(),
+                    external_ip: state.last_external_address_v4().map(str::to_owned),
+                });
+            }
+            Err(QbitError::NotLoggedIn { .. }) => session = None,
+            Err(e) => tracing::debug!(error = %e, "qBittorrent poll"),
+        }
+    }
+}
+
+/// How long the block probe waits for an answer from outside the tunnel. A
+/// path that leaks answers well within it (a LAN hop and the internet).
+pub const BLOCK_PROBE_WAIT: Duration = Duration::from_millis(600);
+
+/// Probe from the gateway's namespace (qBittorrent's) to the outside through
+/// its default interface, not the tunnel: a ping to the probe target bound to
+/// `eth0`. An answer means traffic gets out outside the tunnel (a leak); none
+/// within [`BLOCK_PROBE_WAIT`] means the kill switch holds.
+pub async fn verify_block(manager: &StackManager, target: IpAddr) -> BlockProbe {
+    let Some(gateway) = manager.current().await.ok().and_then(|c| c.gateway) else {
+        return BlockProbe::Inconclusive("the gateway is gone".to_owned());
+    };
+    if gateway.state == "paused" {
+        return BlockProbe::Inconclusive("the gateway is paused".to_owned());
+    }
+    let target = target.to_string();
+    let cmd = ["ping", "-n", "-c", "1", "-W", "1", "-I", "eth0", &target];
+    let docker = manager.docker();
+    let exec = match docker
+        .create_exec(
+            &gateway.id,
+            CreateExecOptions {
+                cmd: Some(cmd.iter().map(|s| (*s).to_owned()).collect()),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => return BlockProbe::Inconclusive(e.to_string()),
+    };
+    let mut text = String::new();
+    match docker.start_exec(&exec.id, None).await {
+        Ok(StartExecResults::Attached { mut output, .. }) => {
+            let read = async {
+                while let Some(Ok(chunk)) = output.next().await {
+                    text.push_str(&chunk.to_string());
+                    if text.contains("bytes from") {
+                        break;
+                    }
+                }
+            };
+            // No answer in time: the ping ends by itself (-W 1).
+            let _ = tokio::time::timeout(BLOCK_PROBE_WAIT, read).await;
+        }
+        Ok(StartExecResults::Detached) => {}
+        Err(e) => return BlockProbe::Inconclusive(e.to_string()),
+    }
+    classify_block_probe(&text, &target)
+}
+
+/// Read what `ping -c 1 -I eth0` printed within the wait.
+pub fn classify_block_probe(output: &str, target: &str) -> BlockProbe {
+    if output.contains("bytes from") {
+        return BlockProbe::Leaked(format!(
+            "a ping to {target} outside the tunnel was answered"
+        ));
+    }
+    if output.contains("No such device")
+        || output.contains("not found")
+        || output.contains("unknown iface")
+    {
+        return BlockProbe::Inconclusive(format!(
+            "the probe could not run: {}",
+            output.lines().last().unwrap_or("").trim()
+        ));
+    }
+    BlockProbe::Blocked
+}
+
+/// Write the forwarded port into qBittorrent and re-bind it to the tunnel,
+/// then read it back ([`harden::rebind`] verifies).
+async fn sync_port(
+    manager: &StackManager,
+    port: Option<u16>,
+) -> Result<Option<u16>, crate::stack::StackError> {
+    let settings = manager.settings();
+    let runs = manager
+        .current()
+        .await?
+        .service(crate::stack::spec::QBITTORRENT)
+        .is_some_and(|s| s.running);
+    if !runs {
+        return Ok(None);
+    }
+    let qb = QbitClient::new(
+        &harden::webui_url(settings),
+        settings.qbittorrent.username.clone(),
+    )?;
+    let password = manager
+        .secrets()
+        .require(SecretKind::QbittorrentPassword)
+        .await?;
+    qb.login(&password).await?;
+    harden::rebind(&qb, settings, port).await?;
+    Ok(port)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_probe_verdicts() {
+        let blocked =
+            "PING 10.222.0.10 (10.222.0.10) from 10.221.0.130 eth0: 56(84) bytes of data.\n";
+        assert_eq!(classify_block_probe(blocked, "t"), BlockProbe::Blocked);
+        assert_eq!(
+            classify_block_probe("ping: sendmsg: Operation not permitted", "t"),
+            BlockProbe::Blocked
+        );
+        let answered = "64 bytes from 10.222.0.10: icmp_seq=1 ttl=63 time=0.2 ms\n";
+        assert!(matches!(
+            classify_block_probe(answered, "t"),
+            BlockProbe::Leaked(_)
+        ));
+        assert!(matches!(
+            classify_block_probe("ping: SO_BINDTODEVICE eth0: No such device", "t"),
+            BlockProbe::Inconclusive(_)
+        ));
+    }
+}

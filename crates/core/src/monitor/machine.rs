@@ -1,0 +1,513 @@
+//! The monitor's state machine: signals in, snapshot changes, events and
+//! actions out. Pure (time comes in with each signal), so every transition is
+//! unit-tested. Like Mullvad's tunnel state machine it fails closed: any
+//! doubt about the tunnel is "not protected" until proven otherwise.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::snapshot::{Snapshot, State, Timed, Transfer, VpnInfo};
+
+/// How long the liveness probe may stay silent before the tunnel counts as
+/// down.
+pub const SILENCE_MS: u64 = 1_000;
+/// A notification of one kind is shown at most once per this window; the
+/// event itself is always emitted.
+pub const NOTIFY_THROTTLE_MS: u64 = 60_000;
+/// While the tunnel is down, the block is verified again this often.
+pub const REVERIFY_MS: u64 = 1_000;
+
+/// What the stack looks like to the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    /// No gateway container (or none running, and no service either).
+    Disconnected,
+    /// The gateway runs.
+    Running,
+    /// The gateway exists but does not run (stopped, restarting).
+    GatewayDown,
+    /// The gateway is paused (a sleeping machine).
+    Paused,
+}
+
+/// The result of probing from the protected namespace to the outside, not
+/// through the tunnel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", content = "detail", rename_all = "snake_case")]
+pub enum BlockProbe {
+    /// The firewall refused to send: nothing can leave outside the tunnel.
+    Blocked,
+    /// Traffic left outside the tunnel.
+    Leaked(String),
+    /// The probe could not run (the gateway is paused or gone).
+    Inconclusive(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Signal {
+    EngineUp,
+    EngineDown(String),
+    Presence(Presence),
+    /// The gateway container started again (restart or recreate).
+    GatewayStarted,
+    /// What the control server says: the VPN loop's status and public IP.
+    Control {
+        running: bool,
+        vpn: Option<VpnInfo>,
+    },
+    /// The control server did not answer.
+    ControlUnreachable(String),
+    /// A reply came back through the tunnel.
+    Alive,
+    /// The liveness probe (re)started; silence counts from here.
+    ProbeStarted,
+    /// The gateway has no way to probe (no `ping`): the control server alone
+    /// decides.
+    ProbeUnavailable(String),
+    Block(BlockProbe),
+    ForwardedPort(Option<u16>),
+    /// The forwarded port was written into qBittorrent and read back.
+    PortSynced(u16),
+    Transfer {
+        transfer: Transfer,
+        connection: String,
+        /// What libtorrent saw as its external address (qBittorrent 5.1+).
+        external_ip: Option<String>,
+    },
+    /// A connect is running (`Some(step)`) or has ended (`None`).
+    Connecting(Option<super::ConnectStep>),
+    ConnectFailed(String),
+    /// Time passes (silence is only noticed on a tick).
+    Tick,
+}
+
+/// Events, each with a sentence for a notification.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    KillSwitchEngaged,
+    Recovered,
+    LeakDetected,
+    GatewayRestarted,
+    Healed,
+    PortChanged,
+    DockerStopped,
+    DockerBack,
+    ConnectFailed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    pub kind: EventKind,
+    pub at_ms: u64,
+    pub message: String,
+    /// False when an alert of this kind was shown recently (throttled) or the
+    /// state already said so (de-duplicated).
+    pub notify: bool,
+}
+
+/// Work the driver does for the machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Action {
+    /// Probe outside the tunnel and report a [`Signal::Block`].
+    VerifyBlock,
+    /// Set qBittorrent's listen port (and re-bind to the tunnel).
+    SyncPort(Option<u16>),
+}
+
+#[derive(Debug, Default)]
+pub struct Output {
+    /// The new snapshot, when anything in it changed.
+    pub snapshot: Option<Snapshot>,
+    pub events: Vec<Event>,
+    pub actions: Vec<Action>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tunnel {
+    Unknown,
+    Up,
+    Down,
+}
+
+pub struct Machine {
+    snapshot: Snapshot,
+    engine_up: Option<bool>,
+    presence: Option<Presence>,
+    connecting: Option<super::ConnectStep>,
+    control_running: bool,
+    vpn: Option<VpnInfo>,
+    probe_started_ms: Option<u64>,
+    probe_unavailable: bool,
+    last_alive_ms: Option<u64>,
+    tunnel: Tunnel,
+    block: Option<BlockProbe>,
+    verify_pending: bool,
+    last_verify_ms: u64,
+    port: Option<u16>,
+    synced_port: Option<u16>,
+    external_ip: Option<String>,
+    /// A gateway restart was reported and not yet healed.
+    restarting: bool,
+    /// Protection was lost (not by the user's disconnect) and not regained.
+    lost: bool,
+    last_notified: HashMap<EventKind, u64>,
+    errored: Option<String>,
+}
+
+impl Machine {
+    pub fn new(now_ms: u64) -> Self {
+        Self {
+            snapshot: Snapshot::new(State::Disconnected, now_ms),
+            engine_up: None,
+            presence: None,
+            connecting: None,
+            control_running: false,
+            vpn: None,
+            probe_started_ms: None,
+            probe_unavailable: false,
+            last_alive_ms: None,
+            tunnel: Tunnel::Unknown,
+            block: None,
+            verify_pending: false,
+            last_verify_ms: 0,
+            port: None,
+            synced_port: None,
+            external_ip: None,
+            restarting: false,
+            lost: false,
+            last_notified: HashMap::new(),
+            errored: None,
+        }
+    }
+
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// Feed one signal observed at `now`.
+    pub fn on(&mut self, signal: Signal, now: u64) -> Output {
+        let mut out = Output::default();
+        let before = self.snapshot.clone();
+        let previous_state = self.snapshot.state.clone();
+        match signal {
+            Signal::EngineUp => {
+                if self.engine_up == Some(false) {
+                    self.event(
+                        &mut out,
+                        EventKind::DockerBack,
+                        now,
+                        "Docker is running again",
+                    );
+                }
+                self.engine_up = Some(true);
+            }
+            Signal::EngineDown(error) => {
+                if self.engine_up != Some(false) {
+                    self.event(
+                        &mut out,
+                        EventKind::DockerStopped,
+                        now,
+                        format!(
+                            "Docker stopped: the stack can't be watched until it is back ({error})"
+                        ),
+                    );
+                }
+                self.engine_up = Some(false);
+            }
+            Signal::Presence(p) => {
+                if p != Presence::Running {
+                    self.reset_tunnel();
+                }
+                self.presence = Some(p);
+            }
+            Signal::GatewayStarted => {
+                if matches!(
+                    previous_state,
+                    State::Protected | State::KillSwitchEngaged | State::Leak | State::Healing
+                ) && !self.restarting
+                {
+                    self.restarting = true;
+                    self.event(
+                        &mut out,
+                        EventKind::GatewayRestarted,
+                        now,
+                        "The VPN gateway restarted: reconnecting qBittorrent to it",
+                    );
+                }
+                self.reset_tunnel();
+            }
+            Signal::Control { running, vpn } => {
+                self.control_running = running && vpn.is_some();
+                if let Some(v) = vpn {
+                    self.snapshot.vpn = Some(Timed {
+                        value: v.clone(),
+                        at_ms: now,
+                    });
+                    self.vpn = Some(v);
+                }
+            }
+            Signal::ControlUnreachable(_) => self.control_running = false,
+            Signal::Alive => self.last_alive_ms = Some(now),
+            Signal::ProbeStarted => {
+                self.probe_started_ms = Some(now);
+                self.probe_unavailable = false;
+            }
+            Signal::ProbeUnavailable(_) => self.probe_unavailable = true,
+            Signal::Block(result) => {
+                self.verify_pending = false;
+                self.last_verify_ms = now;
+                self.block = Some(result);
+            }
+            Signal::ForwardedPort(port) => {
+                if port != self.port {
+                    if let Some(p) = port {
+                        self.event(
+                            &mut out,
+                            EventKind::PortChanged,
+                            now,
+                            format!("The VPN now forwards port {p}"),
+                        );
+                    }
+                    self.port = port;
+                    if port.is_some() {
+                        out.actions.push(Action::SyncPort(port));
+                    }
+                }
+                self.snapshot.forwarded_port = port.map(|value| Timed { value, at_ms: now });
+            }
+            Signal::PortSynced(p) => self.synced_port = Some(p),
+            Signal::Transfer {
+                transfer,
+                connection,
+                external_ip,
+            } => {
+                self.snapshot.transfer = Some(Timed {
+                    value: transfer,
+                    at_ms: now,
+                });
+                self.snapshot.qbittorrent = Some(Timed {
+                    value: connection,
+                    at_ms: now,
+                });
+                self.external_ip = external_ip.filter(|ip| !ip.is_empty());
+            }
+            Signal::Connecting(step) => {
+                self.connecting = step;
+                if step.is_some() {
+                    self.errored = None;
+                }
+            }
+            Signal::ConnectFailed(reason) => {
+                self.connecting = None;
+                self.event(
+                    &mut out,
+                    EventKind::ConnectFailed,
+                    now,
+                    format!("Connect failed: {reason}"),
+                );
+                self.errored = Some(reason);
+            }
+            Signal::Tick => {}
+        }
+        self.update_tunnel(now, &mut out);
+        if self.tunnel == Tunnel::Up {
+            self.errored = None;
+        }
+        let state = self.derive_state();
+        self.transition(previous_state, state, now, &mut out);
+        self.snapshot.at_ms = now;
+        // A refresh that changes no value is not a change.
+        if self.snapshot.without_times() != before.without_times() {
+            out.snapshot = Some(self.snapshot.clone());
+        }
+        out
+    }
+
+    fn reset_tunnel(&mut self) {
+        self.tunnel = Tunnel::Unknown;
+        self.control_running = false;
+        self.last_alive_ms = None;
+        self.probe_started_ms = None;
+        self.probe_unavailable = false;
+        self.block = None;
+        self.verify_pending = false;
+        self.synced_port = None;
+    }
+
+    /// Up: the control server says running with an IP, and the probe heard
+    /// back within the silence window. Down: either says otherwise.
+    fn update_tunnel(&mut self, now: u64, out: &mut Output) {
+        if self.presence != Some(Presence::Running) {
+            return;
+        }
+        let probe_heard = match (self.last_alive_ms, self.probe_started_ms) {
+            (Some(alive), _) => now.saturating_sub(alive) <= SILENCE_MS,
+            (None, Some(started)) => now.saturating_sub(started) <= SILENCE_MS,
+            (None, None) => false,
+        };
+        let fresh_alive = self.probe_unavailable
+            || self
+                .last_alive_ms
+                .is_some_and(|alive| now.saturating_sub(alive) <= SILENCE_MS);
+        let probe_heard = probe_heard || self.probe_unavailable;
+        let next = if self.control_running && fresh_alive {
+            Tunnel::Up
+        } else if (self.tunnel == Tunnel::Up || self.tunnel == Tunnel::Down)
+            && (!self.control_running || !probe_heard)
+        {
+            Tunnel::Down
+        } else if self.tunnel == Tunnel::Unknown && self.control_running && !probe_heard {
+            // Never heard back through the tunnel since the probe started.
+            if self.probe_started_ms.is_some() {
+                Tunnel::Down
+            } else {
+                Tunnel::Unknown
+            }
+        } else {
+            self.tunnel
+        };
+        if next == Tunnel::Down && self.tunnel != Tunnel::Down {
+            self.block = None;
+            self.verify_pending = false;
+        }
+        if next == Tunnel::Up && self.tunnel != Tunnel::Up {
+            self.block = None;
+            // A new tunnel: qBittorrent re-binds and takes the port again
+            // (gluetun #1407).
+            if self.tunnel == Tunnel::Down {
+                out.actions.push(Action::SyncPort(self.port));
+            }
+        }
+        self.tunnel = next;
+        if self.tunnel == Tunnel::Down
+            && !self.verify_pending
+            && (self.block.is_none() || now.saturating_sub(self.last_verify_ms) >= REVERIFY_MS)
+        {
+            self.verify_pending = true;
+            out.actions.push(Action::VerifyBlock);
+        }
+    }
+
+    fn derive_state(&self) -> State {
+        if self.engine_up == Some(false) {
+            return State::DockerUnavailable;
+        }
+        if let Some(step) = self.connecting {
+            return State::Connecting(step);
+        }
+        if let Some(reason) = &self.errored {
+            return State::Error(reason.clone());
+        }
+        match self.presence {
+            None => State::Disconnected,
+            Some(Presence::Disconnected) => State::Disconnected,
+            Some(Presence::GatewayDown | Presence::Paused) => State::Healing,
+            Some(Presence::Running) => {
+                let leaked_ip = match (&self.external_ip, &self.vpn) {
+                    (Some(seen), Some(vpn)) => seen != &vpn.public_ip,
+                    _ => false,
+                };
+                if leaked_ip {
+                    return State::Leak;
+                }
+                match (self.tunnel, &self.block) {
+                    (Tunnel::Up, _) => State::Protected,
+                    (Tunnel::Down, Some(BlockProbe::Leaked(_))) => State::Leak,
+                    (Tunnel::Down, Some(_)) => State::KillSwitchEngaged,
+                    // Down, not verified yet; or not known yet.
+                    (Tunnel::Down, None) | (Tunnel::Unknown, _) => {
+                        State::Connecting(super::ConnectStep::WaitingForTunnel)
+                    }
+                }
+            }
+        }
+    }
+
+    fn transition(&mut self, from: State, to: State, now: u64, out: &mut Output) {
+        if from == to {
+            return;
+        }
+        if from == State::Protected {
+            self.lost = true;
+        }
+        if matches!(to, State::Disconnected | State::Connecting(_) if self.presence != Some(Presence::Running))
+        {
+            // The user disconnected or is connecting: nothing to recover.
+            self.lost = false;
+            self.restarting = false;
+        }
+        match &to {
+            State::Protected => {
+                if self.restarting {
+                    self.restarting = false;
+                    self.event(
+                        out,
+                        EventKind::Healed,
+                        now,
+                        "The VPN gateway is back: protected again",
+                    );
+                } else if self.lost {
+                    self.event(
+                        out,
+                        EventKind::Recovered,
+                        now,
+                        "VPN back: torrents resume through the tunnel",
+                    );
+                }
+                self.lost = false;
+            }
+            State::KillSwitchEngaged => {
+                let message = match &self.block {
+                    Some(BlockProbe::Inconclusive(why)) => format!(
+                        "VPN dropped: torrents are held by the kill switch (the block could not be checked: {why})"
+                    ),
+                    _ => "VPN dropped: torrents are blocked, nothing leaked (block verified)".to_owned(),
+                };
+                if from != State::Leak {
+                    self.event(out, EventKind::KillSwitchEngaged, now, message);
+                }
+            }
+            State::Leak => {
+                let why = match &self.block {
+                    Some(BlockProbe::Leaked(why)) => why.clone(),
+                    _ => format!(
+                        "qBittorrent's external address {} is not the VPN's",
+                        self.external_ip.clone().unwrap_or_default()
+                    ),
+                };
+                self.event(
+                    out,
+                    EventKind::LeakDetected,
+                    now,
+                    format!("LEAK: traffic leaves outside the VPN ({why}). Disconnect now."),
+                );
+            }
+            _ => {}
+        }
+        self.snapshot.state = to;
+    }
+
+    fn event(&mut self, out: &mut Output, kind: EventKind, now: u64, message: impl Into<String>) {
+        // Leaks always alert; other kinds at most once per window.
+        let notify = kind == EventKind::LeakDetected
+            || self
+                .last_notified
+                .get(&kind)
+                .is_none_or(|last| now.saturating_sub(*last) >= NOTIFY_THROTTLE_MS);
+        if notify {
+            self.last_notified.insert(kind.clone(), now);
+        }
+        out.events.push(Event {
+            kind,
+            at_ms: now,
+            message: message.into(),
+            notify,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;
