@@ -12,9 +12,6 @@
 
 mod lab;
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bollard::models::ContainerCreateBody;
@@ -24,7 +21,7 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 use futures_util::StreamExt;
-use lab::{container, running, Profile, EXIT_IP, LAB};
+use lab::{container, running, Profile, Watch, EXIT_IP, LAB};
 use secrecy::SecretString;
 use tvpn_core::gluetun::GluetunClient;
 use tvpn_core::qbittorrent::{MainDataState, QbitClient};
@@ -255,43 +252,6 @@ async fn connect_download_disconnect_resume() {
 
     p.disconnect();
     assert_nothing_left(&docker, &p, "after the second disconnect").await;
-}
-
-/// `tvpn watch --json` in the background, its lines collected.
-struct Watch {
-    child: std::process::Child,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Watch {
-    fn start(p: &Profile) -> Self {
-        let mut child = p
-            .command(&["watch", "--json"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&lines);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                eprintln!("watch: {line}");
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Self { child, lines }
-    }
-
-    fn text(&self) -> String {
-        self.lines.lock().unwrap().join("\n")
-    }
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Wait for the tunnel of the gateway named `name` with ID other than

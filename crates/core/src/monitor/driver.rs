@@ -148,9 +148,10 @@ pub async fn run(
                                 let _ = tx.send(Signal::Block(result));
                             });
                         }
-                        Action::SyncPort(port) => {
+                        Action::SyncPort(port) | Action::Rebind(port) => {
+                            let rebind = matches!(action, Action::Rebind(_));
                             tokio::spawn(async move {
-                                match sync_port(&manager, port).await {
+                                match sync_port(&manager, port, rebind).await {
                                     Ok(Some(p)) => {
                                         let _ = tx.send(Signal::PortSynced(p));
                                     }
@@ -514,11 +515,12 @@ pub fn classify_block_probe(output: &str, target: &str) -> BlockProbe {
     BlockProbe::Blocked
 }
 
-/// Write the forwarded port into qBittorrent and re-bind it to the tunnel,
-/// then read it back ([`harden::rebind`] verifies).
+/// Write the forwarded port into qBittorrent (and, after a VPN restart,
+/// re-bind it to the new tunnel interface), then read it back.
 async fn sync_port(
     manager: &StackManager,
     port: Option<u16>,
+    rebind: bool,
 ) -> Result<Option<u16>, crate::stack::StackError> {
     let settings = manager.settings();
     let runs = manager
@@ -538,7 +540,17 @@ async fn sync_port(
         .require(SecretKind::QbittorrentPassword)
         .await?;
     qb.login(&password).await?;
-    harden::rebind(&qb, settings, port).await?;
+    if rebind {
+        harden::rebind(&qb, settings, port).await?;
+    } else {
+        let prefs = qb.preferences().await?;
+        let port_ok = port.is_none_or(|p| prefs.listen_port == Some(u32::from(p)));
+        let bound =
+            prefs.current_network_interface.as_deref() == Some(crate::stack::spec::VPN_INTERFACE);
+        if !(port_ok && bound) {
+            harden::apply_network_prefs(&qb, settings, port).await?;
+        }
+    }
     Ok(port)
 }
 

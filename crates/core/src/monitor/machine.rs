@@ -113,8 +113,11 @@ pub struct Event {
 pub enum Action {
     /// Probe outside the tunnel and report a [`Signal::Block`].
     VerifyBlock,
-    /// Set qBittorrent's listen port (and re-bind to the tunnel).
+    /// Set qBittorrent's listen port to the forwarded one.
     SyncPort(Option<u16>),
+    /// The VPN restarted inside the gateway (a new tunnel interface):
+    /// re-bind qBittorrent to it and apply the port again (gluetun #1407).
+    Rebind(Option<u16>),
 }
 
 #[derive(Debug, Default)]
@@ -143,6 +146,9 @@ pub struct Machine {
     probe_unavailable: bool,
     last_alive_ms: Option<u64>,
     tunnel: Tunnel,
+    /// The control server said "not running" (or went away) during the
+    /// current outage: the VPN restarted, the interface is new.
+    vpn_restarted: bool,
     block: Option<BlockProbe>,
     verify_pending: bool,
     last_verify_ms: u64,
@@ -170,6 +176,7 @@ impl Machine {
             probe_unavailable: false,
             last_alive_ms: None,
             tunnel: Tunnel::Unknown,
+            vpn_restarted: false,
             block: None,
             verify_pending: false,
             last_verify_ms: 0,
@@ -372,14 +379,20 @@ impl Machine {
         if next == Tunnel::Down && self.tunnel != Tunnel::Down {
             self.block = None;
             self.verify_pending = false;
+            self.vpn_restarted = false;
+        }
+        if next == Tunnel::Down && !self.control_running {
+            self.vpn_restarted = true;
         }
         if next == Tunnel::Up && self.tunnel != Tunnel::Up {
             self.block = None;
-            // A new tunnel: qBittorrent re-binds and takes the port again
-            // (gluetun #1407).
-            if self.tunnel == Tunnel::Down {
-                out.actions.push(Action::SyncPort(self.port));
+            // A restarted VPN has a new interface: qBittorrent must re-bind
+            // (gluetun #1407). A silent outage keeps the interface, and its
+            // connections survive it untouched.
+            if self.tunnel == Tunnel::Down && self.vpn_restarted {
+                out.actions.push(Action::Rebind(self.port));
             }
+            self.vpn_restarted = false;
         }
         self.tunnel = next;
         if self.tunnel == Tunnel::Down

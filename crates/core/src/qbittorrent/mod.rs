@@ -261,6 +261,14 @@ impl QbitClient {
         check_status("/", &answer)
     }
 
+    /// `POST /api/v2/torrents/reannounce` for every torrent: ask the trackers
+    /// for peers again (after the tunnel came back).
+    pub async fn reannounce_all(&self) -> Result<(), QbitError> {
+        self.post_form("/api/v2/torrents/reannounce", &[("hashes", "all")])
+            .await
+            .map(drop)
+    }
+
     /// End the session.
     pub async fn logout(&self) -> Result<(), QbitError> {
         self.post_form("/api/v2/auth/logout", &[]).await.map(drop)

@@ -247,7 +247,8 @@ pub async fn apply_network_prefs(
 
 /// Re-apply the interface and port after the VPN restarted inside the
 /// gateway (gluetun #1407): qBittorrent keeps listening on the old tunnel
-/// interface otherwise. Switching to `lo` and back makes it re-bind.
+/// interface otherwise. Switching to `lo` and back makes it re-bind; the
+/// torrents are then re-announced.
 pub async fn rebind(
     qb: &QbitClient,
     settings: &Settings,
@@ -255,7 +256,11 @@ pub async fn rebind(
 ) -> Result<(), StackError> {
     qb.set_preferences(&serde_json::json!({ "current_network_interface": "lo" }))
         .await?;
-    apply_network_prefs(qb, settings, listen_port).await
+    apply_network_prefs(qb, settings, listen_port).await?;
+    // Connections died with the old binding: find the peers again now rather
+    // than at the next announce interval.
+    qb.reannounce_all().await?;
+    Ok(())
 }
 
 /// The whole hardening of a freshly started qBittorrent.

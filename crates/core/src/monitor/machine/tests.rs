@@ -126,13 +126,14 @@ fn silence_engages_the_kill_switch_once_verified() {
     assert_eq!(r.actions.len(), 1);
     r.at(2_400, Signal::Tick);
     assert_eq!(r.actions.len(), 2);
-    // A reply: recovered, and qBittorrent is re-bound.
+    // A reply: recovered.
     assert_eq!(r.at(2_500, Signal::Alive), &State::Protected);
     assert_eq!(
         r.kinds(),
         vec![EventKind::KillSwitchEngaged, EventKind::Recovered]
     );
-    assert_eq!(r.actions.last(), Some(&Action::SyncPort(None)));
+    // A silent outage keeps the interface: qBittorrent is left alone.
+    assert!(!r.actions.iter().any(|a| matches!(a, Action::Rebind(_))));
 }
 
 #[test]
@@ -150,6 +151,11 @@ fn control_server_saying_stopped_is_down_at_once() {
         r.at(150, Signal::Block(BlockProbe::Blocked)),
         &State::KillSwitchEngaged
     );
+    // The VPN restarted inside the gateway: re-bind once it is back.
+    r.at(200, Signal::ForwardedPort(Some(41000)));
+    r.at(300, control_up());
+    assert_eq!(r.at(350, Signal::Alive), &State::Protected);
+    assert_eq!(r.actions.last(), Some(&Action::Rebind(Some(41000))));
 }
 
 #[test]
