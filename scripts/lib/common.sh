@@ -85,7 +85,8 @@ ensure_docker() {
   fi
   if ! pgrep -x dockerd >/dev/null 2>&1; then
     tvpn_log "starting dockerd (log: $log)"
-    tvpn_as_root setsid dockerd >>"$log" 2>&1 </dev/null &
+    # --live-restore: containers keep running while the engine restarts.
+    tvpn_as_root setsid dockerd --live-restore >>"$log" 2>&1 </dev/null &
   fi
   local _
   for _ in $(seq 1 60); do

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tvpn_core::paths::AppPaths;
 
+mod import_env;
 mod secrets;
 mod stack;
 mod status;
@@ -49,6 +50,12 @@ enum Command {
     /// Stop qBittorrent gracefully and remove the stack's containers
     /// (volumes and downloads stay).
     Disconnect,
+    /// Check that the running stack protects: tunnel, kill switch,
+    /// qBittorrent's binding, no secret in the containers. Exit 1 if not.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
     /// Bring whatever exists to a consistent state (after a crash).
     Reconcile {
         #[arg(long)]
@@ -64,6 +71,15 @@ enum Command {
     /// Keychain items of the current profile.
     #[command(subcommand)]
     Secrets(secrets::SecretsCommand),
+    /// Import a .env or wg-quick file: settings to the settings file, secrets
+    /// to the keychain. A .env file's secret lines are replaced by a comment.
+    ImportEnv {
+        /// The .env or wg-quick .conf file.
+        file: PathBuf,
+        /// Print what would change, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 fn init_tracing(verbose: u8) {
@@ -109,8 +125,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status { json } => status::run(&paths, json).await,
         Command::Connect { json } => stack::connect(&paths, json).await,
         Command::Disconnect => stack::disconnect(&paths).await,
+        Command::Verify { json } => stack::verify(&paths, json).await,
         Command::Reconcile { json } => stack::reconcile(&paths, json).await,
         Command::Watch { json } => watch::run(&paths, json).await,
         Command::Secrets(cmd) => secrets::run(&paths, cmd).await.map(|()| ExitCode::SUCCESS),
+        Command::ImportEnv { file, dry_run } => import_env::run(&paths, &file, dry_run)
+            .await
+            .map(|()| ExitCode::SUCCESS),
     }
 }

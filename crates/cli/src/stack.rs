@@ -164,3 +164,43 @@ pub async fn reconcile(paths: &AppPaths, json: bool) -> anyhow::Result<ExitCode>
         }
     }
 }
+
+pub async fn verify(paths: &AppPaths, json: bool) -> anyhow::Result<ExitCode> {
+    let manager = match open(paths).await {
+        Ok(m) => m,
+        Err(code) => return Ok(code),
+    };
+    match tvpn_core::verify::verify(&manager).await {
+        Ok(checks) => {
+            let ok = checks.iter().all(|c| c.ok);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "protected": ok, "checks": checks })
+                );
+            } else {
+                for c in &checks {
+                    let mark = if c.ok { "ok  " } else { "FAIL" };
+                    println!("{mark} {}: {}", c.name, c.detail);
+                }
+                println!(
+                    "{}",
+                    if ok {
+                        "Protected: every check passed"
+                    } else {
+                        "NOT protected: see the failed checks"
+                    }
+                );
+            }
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Err(e) => {
+            eprintln!("tvpn: verify failed: {e}");
+            Ok(exit_code(&e))
+        }
+    }
+}

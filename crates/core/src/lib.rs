@@ -6,6 +6,7 @@
 
 pub mod docker;
 pub mod gluetun;
+pub mod import;
 pub mod monitor;
 pub mod paths;
 pub mod qbittorrent;
@@ -13,5 +14,6 @@ pub mod secrets;
 pub mod settings;
 pub mod stack;
 pub mod status;
+pub mod verify;
 
 pub use settings::Settings;

@@ -223,6 +223,8 @@ impl Machine {
                     );
                 }
                 self.engine_up = Some(false);
+                // Nothing is known about the tunnel until fresh signals come.
+                self.reset_tunnel();
             }
             Signal::Presence(p) => {
                 if p != Presence::Running {

@@ -254,6 +254,10 @@ fn docker_stopping_and_returning() {
         r.kinds(),
         vec![EventKind::DockerStopped, EventKind::DockerBack]
     );
+    // Back: silence during the outage is no tunnel drop.
+    r.at(6_000, Signal::Tick);
+    assert!(!r.kinds().contains(&EventKind::KillSwitchEngaged));
+    assert!(!r.actions.contains(&Action::VerifyBlock));
 }
 
 #[test]

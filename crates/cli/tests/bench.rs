@@ -1,0 +1,309 @@
+//! `scripts/bench`: the monitor's numbers against the lab, printed as a
+//! table. Not a test (it judges nothing): `scripts/test` leaves it out, and
+//! `scripts/bench` runs it with `--ignored`.
+//!
+//! - kill-switch detection latency over 20 tunnel cuts (median, max), and
+//!   recovery latency, next to the seed's signal (gluetun's health check
+//!   turning the container unhealthy);
+//! - the polling cost per tick with 1,000 torrents (`sync/maindata` with
+//!   `rid` against the full list);
+//! - the monitor's idle CPU and memory while protected.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod lab;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use bollard::models::{ContainerCreateBody, HostConfig, NetworkCreateRequest, PortBinding};
+use bollard::query_parameters::{CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder};
+use lab::{Profile, Watch};
+
+const TRIALS: usize = 20;
+
+async fn cut_server(docker: &bollard::Docker, cut: bool) {
+    let flag = if cut { "-I" } else { "-D" };
+    for chain in ["INPUT", "OUTPUT"] {
+        lab::exec(
+            docker,
+            "tvpn-lab-vpn",
+            &["iptables", flag, chain, "-j", "DROP"],
+        )
+        .await;
+    }
+}
+
+fn median(v: &mut [u64]) -> u64 {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+/// CPU seconds (user + system) of a process so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15 (11 and 12 after the name).
+    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    ticks as f64 / 100.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: scripts/bench"]
+async fn bench_monitor() {
+    let docker = lab::docker().await;
+    let mut rows: Vec<(String, String)> = Vec::new();
+
+    // -- detection and recovery latency
+    let p = Profile::new("bench").await;
+    p.connect();
+    let watch = Watch::start(&p);
+    watch
+        .wait_state("protected", 0, Duration::from_secs(30))
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // Idle: 30 s of a protected, quiet stack.
+    let cpu0 = cpu_seconds(watch.pid());
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let idle_cpu = (cpu_seconds(watch.pid()) - cpu0) / t0.elapsed().as_secs_f64() * 100.0;
+    let idle_rss = lab::rss_kib(watch.pid());
+
+    let mut detect = Vec::new();
+    let mut recover = Vec::new();
+    for _ in 0..TRIALS {
+        let from = watch.len();
+        let cut = lab::now_ms();
+        cut_server(&docker, true).await;
+        let e = watch
+            .wait_event("kill_switch_engaged", from, Duration::from_secs(30))
+            .await;
+        detect.push(e["at_ms"].as_u64().unwrap() - cut);
+        let from = watch.len();
+        let back = lab::now_ms();
+        cut_server(&docker, false).await;
+        let r = watch
+            .wait_event("recovered", from, Duration::from_secs(60))
+            .await;
+        recover.push(r["at_ms"].as_u64().unwrap() - back);
+    }
+    let dmax = *detect.iter().max().unwrap();
+    let rmax = *recover.iter().max().unwrap();
+    rows.push((
+        format!("kill switch engaged after a tunnel cut ({TRIALS} trials)"),
+        format!("median {} ms, max {dmax} ms", median(&mut detect)),
+    ));
+    rows.push((
+        format!("recovered after the tunnel returns ({TRIALS} trials)"),
+        format!("median {} ms, max {rmax} ms", median(&mut recover)),
+    ));
+
+    // The seed's signal: gluetun's own health check marking the container
+    // unhealthy (one trial; it takes about a minute).
+    let from = watch.len();
+    let cut = Instant::now();
+    cut_server(&docker, true).await;
+    let gateway = p.gateway_name();
+    let mut seed = None;
+    while cut.elapsed() < Duration::from_secs(240) {
+        let health = lab::container(&docker, &gateway)
+            .await
+            .and_then(|c| c.state)
+            .and_then(|s| s.health)
+            .and_then(|h| h.status)
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        if health == "unhealthy" {
+            seed = Some(cut.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let ours = watch
+        .events("kill_switch_engaged", from)
+        .first()
+        .map(|e| e["at_ms"].as_u64().unwrap());
+    cut_server(&docker, false).await;
+    rows.push((
+        "the seed's signal: Docker health \"unhealthy\" after the same cut".to_owned(),
+        match seed {
+            Some(d) => format!("{:.1} s", d.as_secs_f64()),
+            None => "not within 240 s".to_owned(),
+        },
+    ));
+    let _ = ours;
+    rows.push((
+        "monitor idle CPU while protected (30 s)".to_owned(),
+        format!("{idle_cpu:.2} % of one core"),
+    ));
+    rows.push((
+        "monitor resident memory".to_owned(),
+        format!("{:.1} MiB", idle_rss as f64 / 1024.0),
+    ));
+    drop(watch);
+    p.disconnect();
+
+    // -- polling cost with 1,000 torrents
+    rows.extend(maindata_cost(&docker).await);
+
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    for (k, v) in rows {
+        println!("| {k} | {v} |");
+    }
+}
+
+/// A qBittorrent 5.1 on an internal network of its own, with 1,000
+/// trackerless torrents that contact nobody; the bytes of one steady-state
+/// `sync/maindata` tick against the full list.
+async fn maindata_cost(docker: &bollard::Docker) -> Vec<(String, String)> {
+    let name = format!("tvpn-bench-qbit-{}", std::process::id());
+    let net = docker
+        .create_network(NetworkCreateRequest {
+            name: name.clone(),
+            driver: Some("bridge".to_owned()),
+            labels: Some(HashMap::from([(
+                "dev.torrentvpn.test".to_owned(),
+                "1".to_owned(),
+            )])),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let key = format!("{port}/tcp");
+    let created = docker
+        .create_container(
+            Some(CreateContainerOptionsBuilder::default().name(&name).build()),
+            ContainerCreateBody {
+                image: Some("tvpn-lab/qbittorrent:5.1".to_owned()),
+                env: Some(vec![format!("WEBUI_PORT={port}")]),
+                labels: Some(HashMap::from([(
+                    "dev.torrentvpn.test".to_owned(),
+                    "1".to_owned(),
+                )])),
+                exposed_ports: Some(vec![key.clone()]),
+                host_config: Some(HostConfig {
+                    network_mode: Some(name.clone()),
+                    port_bindings: Some(HashMap::from([(
+                        key,
+                        Some(vec![PortBinding {
+                            host_ip: Some("127.0.0.1".to_owned()),
+                            host_port: Some(port.to_string()),
+                        }]),
+                    )])),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    docker.start_container(&created.id, None).await.unwrap();
+    let password = lab::wait_for(
+        "the temporary password",
+        Duration::from_secs(60),
+        async || tvpn_core::qbittorrent::parse_temporary_password(&lab::logs(docker, &name).await),
+    )
+    .await;
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .no_proxy()
+        .build()
+        .unwrap();
+    lab::wait_for("the Web UI", Duration::from_secs(30), async || {
+        http.get(&base).send().await.ok().map(|_| ())
+    })
+    .await;
+    use secrecy::ExposeSecret;
+    let login = http
+        .post(format!("{base}/api/v2/auth/login"))
+        .form(&[
+            ("username", "admin"),
+            ("password", password.expose_secret()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(login.status().is_success());
+    let mut urls = String::new();
+    for i in 0..1000u32 {
+        let hash = format!("{:040x}", u128::from(i) * 7_919 + 1);
+        urls.push_str(&format!("magnet:?xt=urn:btih:{hash}&dn=bench-{i}\n"));
+    }
+    let add = http
+        .post(format!("{base}/api/v2/torrents/add"))
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text("urls", urls)
+                .text("stopped", "true")
+                .text("paused", "true"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(add.status().is_success(), "adding the torrents failed");
+    let count = lab::wait_for("1,000 torrents", Duration::from_secs(60), async || {
+        let body = http
+            .get(format!("{base}/api/v2/torrents/info"))
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        let n = serde_json::from_str::<Vec<serde_json::Value>>(&body)
+            .ok()?
+            .len();
+        (n >= 1000).then_some(n)
+    })
+    .await;
+    let get = async |url: String| {
+        let t = Instant::now();
+        let body = http.get(url).send().await.unwrap().bytes().await.unwrap();
+        (body, t.elapsed())
+    };
+    let (full, full_t) = get(format!("{base}/api/v2/sync/maindata?rid=0")).await;
+    let rid = serde_json::from_slice::<serde_json::Value>(&full).unwrap()["rid"]
+        .as_u64()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (tick, tick_t) = get(format!("{base}/api/v2/sync/maindata?rid={rid}")).await;
+    let (info, info_t) = get(format!("{base}/api/v2/torrents/info")).await;
+    let _ = docker
+        .remove_container(
+            &created.id,
+            Some(
+                RemoveContainerOptionsBuilder::default()
+                    .force(true)
+                    .v(true)
+                    .build(),
+            ),
+        )
+        .await;
+    let _ = docker.remove_network(&net.id).await;
+    vec![
+        (
+            format!("polling, {count} torrents: sync/maindata steady tick (rid)"),
+            format!("{} B in {} ms", tick.len(), tick_t.as_millis()),
+        ),
+        (
+            format!("polling, {count} torrents: sync/maindata full (rid=0)"),
+            format!("{} B in {} ms", full.len(), full_t.as_millis()),
+        ),
+        (
+            format!("polling, {count} torrents: torrents/info (the naive way)"),
+            format!("{} B in {} ms", info.len(), info_t.as_millis()),
+        ),
+    ]
+}

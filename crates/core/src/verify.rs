@@ -1,0 +1,223 @@
+//! "Verify protection": check, rather than assume, that the running stack
+//! protects: the tunnel carries traffic, the kill switch blocks everything
+//! else, qBittorrent lives inside the gateway and is bound to the tunnel,
+//! and no secret shows in the containers' configuration.
+
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::query_parameters::InspectContainerOptions;
+use futures_util::StreamExt;
+use secrecy::ExposeSecret;
+use serde::Serialize;
+
+use crate::monitor::{verify_block, BlockProbe};
+use crate::qbittorrent::QbitClient;
+use crate::secrets::SecretKind;
+use crate::stack::{harden, spec, tunnel_ip, StackError, StackManager};
+
+/// One verified property.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub ok: bool,
+    pub detail: String,
+}
+
+fn check(name: &'static str, ok: bool, detail: impl Into<String>) -> Check {
+    Check {
+        name,
+        ok,
+        detail: detail.into(),
+    }
+}
+
+/// Run every check; a check that cannot run fails with the reason.
+pub async fn verify(manager: &StackManager) -> Result<Vec<Check>, StackError> {
+    let mut checks = Vec::new();
+    let current = manager.current().await?;
+    let Some(gateway) = current.gateway.clone().filter(|g| g.running) else {
+        checks.push(check(
+            "the VPN gateway runs",
+            false,
+            "not connected: nothing to verify",
+        ));
+        return Ok(checks);
+    };
+    checks.push(check("the VPN gateway runs", true, gateway.name.clone()));
+
+    let client = manager.gateway_client().await?;
+    checks.push(match tunnel_ip(client).await {
+        Ok(Some(ip)) => {
+            let shown = ip.public_ip.map(|a| a.to_string()).unwrap_or_default();
+            check("the tunnel is up", true, format!("VPN IP {shown}"))
+        }
+        Ok(None) => check("the tunnel is up", false, "the VPN is not running"),
+        Err(e) => check("the tunnel is up", false, e.to_string()),
+    });
+
+    let target = manager.settings().monitor.probe_target.to_string();
+    let through = exec_text(
+        manager,
+        &gateway.id,
+        &[
+            "ping",
+            "-n",
+            "-c",
+            "2",
+            "-W",
+            "1",
+            "-I",
+            spec::VPN_INTERFACE,
+            &target,
+        ],
+    )
+    .await;
+    checks.push(check(
+        "traffic flows through the tunnel",
+        through.contains("bytes from"),
+        format!("ping {target} over {}", spec::VPN_INTERFACE),
+    ));
+
+    let block = verify_block(manager, manager.settings().monitor.probe_target).await;
+    checks.push(match block {
+        BlockProbe::Blocked => check(
+            "the kill switch blocks traffic outside the tunnel",
+            true,
+            format!("no answer from {target} through eth0"),
+        ),
+        BlockProbe::Leaked(why) => check(
+            "the kill switch blocks traffic outside the tunnel",
+            false,
+            format!("LEAK: {why}"),
+        ),
+        BlockProbe::Inconclusive(why) => check(
+            "the kill switch blocks traffic outside the tunnel",
+            false,
+            why,
+        ),
+    });
+
+    let service = current.service(spec::QBITTORRENT).cloned();
+    match &service {
+        Some(s) if s.running && s.in_namespace_of(&gateway) => checks.push(check(
+            "qBittorrent runs inside the gateway",
+            true,
+            format!("{} shares {}'s network", s.name, gateway.name),
+        )),
+        Some(s) => checks.push(check(
+            "qBittorrent runs inside the gateway",
+            false,
+            format!("{} is {} ({})", s.name, s.state, s.network_mode),
+        )),
+        None => checks.push(check(
+            "qBittorrent runs inside the gateway",
+            false,
+            "no qBittorrent container",
+        )),
+    }
+
+    checks.push(qbittorrent_binding(manager, client).await);
+    checks.push(container_config(manager, &gateway.id, service.map(|s| s.id)).await);
+    Ok(checks)
+}
+
+/// qBittorrent bound to the tunnel interface, listening on the forwarded
+/// port.
+async fn qbittorrent_binding(
+    manager: &StackManager,
+    client: &crate::gluetun::GluetunClient,
+) -> Check {
+    const NAME: &str = "qBittorrent is bound to the tunnel";
+    let settings = manager.settings();
+    let result = async {
+        let qb = QbitClient::new(
+            &harden::webui_url(settings),
+            settings.qbittorrent.username.clone(),
+        )?;
+        let password = manager
+            .secrets()
+            .require(SecretKind::QbittorrentPassword)
+            .await?;
+        qb.login(&password).await?;
+        let prefs = qb.preferences().await?;
+        let port = harden::forwarded_port(settings, client).await;
+        Ok::<_, StackError>((prefs, port))
+    }
+    .await;
+    match result {
+        Ok((prefs, port)) => {
+            let interface = prefs.current_network_interface.unwrap_or_default();
+            let listen = prefs.listen_port.unwrap_or(0);
+            let port_ok = port.is_none_or(|p| u32::from(p) == listen);
+            let ok = interface == spec::VPN_INTERFACE && port_ok;
+            let detail = match port {
+                Some(p) => format!("interface {interface:?}, listen port {listen} (forwarded {p})"),
+                None => format!("interface {interface:?}, listen port {listen}"),
+            };
+            check(NAME, ok, detail)
+        }
+        Err(e) => check(NAME, false, e.to_string()),
+    }
+}
+
+/// No secret in `docker inspect`, IPv6 off, nothing published but the Web
+/// UI and the control server.
+async fn container_config(manager: &StackManager, gateway: &str, service: Option<String>) -> Check {
+    const NAME: &str = "no secret in the containers' configuration";
+    let mut secrets = Vec::new();
+    for kind in SecretKind::ALL {
+        if let Ok(Some(v)) = manager.secrets().get(kind).await {
+            secrets.push(v);
+        }
+    }
+    let mut ids = vec![gateway.to_owned()];
+    ids.extend(service);
+    for id in ids {
+        let inspected = match manager
+            .docker()
+            .inspect_container(&id, None::<InspectContainerOptions>)
+            .await
+        {
+            Ok(i) => i,
+            Err(e) => return check(NAME, false, e.to_string()),
+        };
+        let text = serde_json::to_string(&inspected).unwrap_or_default();
+        if secrets
+            .iter()
+            .any(|s| !s.expose_secret().is_empty() && text.contains(s.expose_secret()))
+        {
+            return check(
+                NAME,
+                false,
+                format!("a keychain secret appears in docker inspect of {id}"),
+            );
+        }
+    }
+    check(NAME, true, "checked docker inspect of every container")
+}
+
+async fn exec_text(manager: &StackManager, container: &str, cmd: &[&str]) -> String {
+    let docker = manager.docker();
+    let Ok(exec) = docker
+        .create_exec(
+            container,
+            CreateExecOptions {
+                cmd: Some(cmd.iter().map(|s| (*s).to_owned()).collect()),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+    else {
+        return String::new();
+    };
+    let mut text = String::new();
+    if let Ok(StartExecResults::Attached { mut output, .. }) =
+        docker.start_exec(&exec.id, None).await
+    {
+        while let Some(Ok(chunk)) = output.next().await {
+            text.push_str(&chunk.to_string());
+        }
+    }
+    text
+}
