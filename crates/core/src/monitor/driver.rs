@@ -66,7 +66,31 @@ pub async fn run(
     report: &mut (dyn FnMut(MonitorOutput) + Send),
     shutdown: impl Future<Output = ()>,
 ) {
+    let (_keep, external) = mpsc::unbounded_channel::<Signal>();
+    run_with_signals(manager, options, external, report, shutdown).await;
+}
+
+/// Like [`run`], with signals from outside fed to the machine as well: the
+/// app sends [`Signal::Connecting`] while it connects and
+/// [`Signal::ConnectFailed`] when that fails.
+pub async fn run_with_signals(
+    manager: Arc<StackManager>,
+    options: MonitorOptions,
+    mut external: mpsc::UnboundedReceiver<Signal>,
+    report: &mut (dyn FnMut(MonitorOutput) + Send),
+    shutdown: impl Future<Output = ()>,
+) {
     let (tx, mut rx) = mpsc::unbounded_channel::<Signal>();
+    {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(signal) = external.recv().await {
+                if tx.send(signal).is_err() {
+                    return;
+                }
+            }
+        });
+    }
     let (heal_tx, mut heal_rx) = mpsc::unbounded_channel::<HealEvent>();
     let poke = Arc::new(Notify::new());
     let target = manager.settings().monitor.probe_target;

@@ -6,6 +6,8 @@ mod driver;
 pub mod machine;
 mod snapshot;
 
-pub use driver::{classify_block_probe, run, verify_block, MonitorOptions, MonitorOutput};
+pub use driver::{
+    classify_block_probe, run, run_with_signals, verify_block, MonitorOptions, MonitorOutput,
+};
 pub use machine::{Action, BlockProbe, Event, EventKind, Machine, Presence, Signal};
 pub use snapshot::{now_ms, ConnectStep, Snapshot, State, Timed, Transfer, VpnInfo};
