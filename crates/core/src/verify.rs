@@ -3,16 +3,14 @@
 //! else, qBittorrent lives inside the gateway and is bound to the tunnel,
 //! and no secret shows in the containers' configuration.
 
-use bollard::exec::{CreateExecOptions, StartExecResults};
 use bollard::query_parameters::InspectContainerOptions;
-use futures_util::StreamExt;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use crate::monitor::{verify_block, BlockProbe};
 use crate::qbittorrent::QbitClient;
 use crate::secrets::SecretKind;
-use crate::stack::{harden, spec, tunnel_ip, StackError, StackManager};
+use crate::stack::{engine, harden, spec, tunnel_ip, StackError, StackManager};
 
 /// One verified property.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,8 +53,8 @@ pub async fn verify(manager: &StackManager) -> Result<Vec<Check>, StackError> {
     });
 
     let target = manager.settings().monitor.probe_target.to_string();
-    let through = exec_text(
-        manager,
+    let through = engine::exec_text(
+        manager.docker(),
         &gateway.id,
         &[
             "ping",
@@ -193,31 +191,4 @@ async fn container_config(manager: &StackManager, gateway: &str, service: Option
         }
     }
     check(NAME, true, "checked docker inspect of every container")
-}
-
-async fn exec_text(manager: &StackManager, container: &str, cmd: &[&str]) -> String {
-    let docker = manager.docker();
-    let Ok(exec) = docker
-        .create_exec(
-            container,
-            CreateExecOptions {
-                cmd: Some(cmd.iter().map(|s| (*s).to_owned()).collect()),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-    else {
-        return String::new();
-    };
-    let mut text = String::new();
-    if let Ok(StartExecResults::Attached { mut output, .. }) =
-        docker.start_exec(&exec.id, None).await
-    {
-        while let Some(Ok(chunk)) = output.next().await {
-            text.push_str(&chunk.to_string());
-        }
-    }
-    text
 }

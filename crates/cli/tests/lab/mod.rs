@@ -274,32 +274,9 @@ pub async fn logs(docker: &Docker, name: &str) -> String {
     out
 }
 
-/// Run a command in a container; its stdout.
+/// Run a command in a container; what it printed.
 pub async fn exec(docker: &Docker, container: &str, cmd: &[&str]) -> String {
-    use bollard::exec::{CreateExecOptions, StartExecResults};
-    let exec = docker
-        .create_exec(
-            container,
-            CreateExecOptions {
-                cmd: Some(cmd.iter().map(|s| (*s).to_owned()).collect()),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let mut out = String::new();
-    if let StartExecResults::Attached { mut output, .. } =
-        docker.start_exec(&exec.id, None).await.unwrap()
-    {
-        while let Some(Ok(chunk)) = output.next().await {
-            if let bollard::container::LogOutput::StdOut { message } = chunk {
-                out.push_str(&String::from_utf8_lossy(&message));
-            }
-        }
-    }
-    out
+    tvpn_core::stack::engine::exec_text(docker, container, cmd).await
 }
 
 /// The addresses the lab seeder lists as peers of `hash`.

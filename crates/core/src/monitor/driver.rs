@@ -5,14 +5,12 @@
 //! them to the machine and carries out its actions (verify the block, sync
 //! the port).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bollard::exec::{CreateExecOptions, StartExecResults};
-use bollard::query_parameters::{EventsOptionsBuilder, LogsOptionsBuilder};
+use bollard::query_parameters::LogsOptionsBuilder;
 use futures_util::StreamExt;
 use serde::Serialize;
 use tokio::sync::{mpsc, Notify};
@@ -21,7 +19,7 @@ use super::machine::{Action, BlockProbe, Event, Machine, Presence, Signal};
 use super::snapshot::{now_ms, Snapshot, Transfer, VpnInfo};
 use crate::qbittorrent::{MainDataState, QbitClient, QbitError};
 use crate::secrets::SecretKind;
-use crate::stack::harden;
+use crate::stack::{engine, harden};
 use crate::stack::{labels, tunnel_ip, HealEvent, Healer, StackManager};
 
 /// Pacing of the signal sources.
@@ -230,18 +228,7 @@ async fn engine_events(manager: Arc<StackManager>, tx: Tx) {
         if let Ok(p) = presence(&manager).await {
             let _ = tx.send(Signal::Presence(p));
         }
-        let mut filters = HashMap::new();
-        filters.insert("type".to_owned(), vec!["container".to_owned()]);
-        filters.insert(
-            "label".to_owned(),
-            vec![format!(
-                "{}={}",
-                labels::PROFILE,
-                manager.settings().profile
-            )],
-        );
-        let options = EventsOptionsBuilder::default().filters(&filters).build();
-        let mut events = manager.docker().events(Some(options));
+        let mut events = engine::profile_events(manager.docker(), &manager.settings().profile, &[]);
         let error = loop {
             match events.next().await {
                 Some(Ok(event)) => {
@@ -332,24 +319,8 @@ async fn liveness_probe(
         let cmd = [
             "ping", "-n", "-w", "60", "-i", interval, "-I", interface, &target,
         ];
-        let exec = manager
-            .docker()
-            .create_exec(
-                &gateway,
-                CreateExecOptions {
-                    cmd: Some(cmd.iter().map(|s| (*s).to_owned()).collect()),
-                    attach_stdout: Some(true),
-                    attach_stderr: Some(true),
-                    ..Default::default()
-                },
-            )
-            .await;
-        let started = match exec {
-            Ok(exec) => manager.docker().start_exec(&exec.id, None).await,
-            Err(e) => Err(e),
-        };
-        match started {
-            Ok(StartExecResults::Attached { mut output, .. }) => {
+        match engine::exec_stream(manager.docker(), &gateway, &cmd).await {
+            Ok(mut output) => {
                 let _ = tx.send(Signal::ProbeStarted);
                 let mut unavailable = false;
                 while let Some(Ok(chunk)) = output.next().await {
@@ -369,7 +340,6 @@ async fn liveness_probe(
                     tokio::time::sleep(Duration::from_secs(30)).await;
                 }
             }
-            Ok(StartExecResults::Detached) => {}
             Err(e) => tracing::debug!(error = %e, "liveness probe"),
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -484,39 +454,21 @@ pub async fn verify_block(manager: &StackManager, target: IpAddr) -> BlockProbe 
     }
     let target = target.to_string();
     let cmd = ["ping", "-n", "-c", "1", "-W", "1", "-I", "eth0", &target];
-    let docker = manager.docker();
-    let exec = match docker
-        .create_exec(
-            &gateway.id,
-            CreateExecOptions {
-                cmd: Some(cmd.iter().map(|s| (*s).to_owned()).collect()),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-    {
-        Ok(e) => e,
+    let mut output = match engine::exec_stream(manager.docker(), &gateway.id, &cmd).await {
+        Ok(o) => o,
         Err(e) => return BlockProbe::Inconclusive(e.to_string()),
     };
     let mut text = String::new();
-    match docker.start_exec(&exec.id, None).await {
-        Ok(StartExecResults::Attached { mut output, .. }) => {
-            let read = async {
-                while let Some(Ok(chunk)) = output.next().await {
-                    text.push_str(&chunk.to_string());
-                    if text.contains("bytes from") {
-                        break;
-                    }
-                }
-            };
-            // No answer in time: the ping ends by itself (-W 1).
-            let _ = tokio::time::timeout(BLOCK_PROBE_WAIT, read).await;
+    let read = async {
+        while let Some(Ok(chunk)) = output.next().await {
+            text.push_str(&chunk.to_string());
+            if text.contains("bytes from") {
+                break;
+            }
         }
-        Ok(StartExecResults::Detached) => {}
-        Err(e) => return BlockProbe::Inconclusive(e.to_string()),
-    }
+    };
+    // No answer in time: the ping ends by itself (-W 1).
+    let _ = tokio::time::timeout(BLOCK_PROBE_WAIT, read).await;
     classify_block_probe(&text, &target)
 }
 

@@ -6,13 +6,16 @@ use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
 use std::time::{Duration, Instant};
 
-use bollard::models::{NetworkCreateRequest, VolumeCreateRequest};
+use bollard::container::LogOutput;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::models::{EventMessage, NetworkCreateRequest, VolumeCreateRequest};
 use bollard::query_parameters::{
-    CreateImageOptionsBuilder, DownloadFromContainerOptionsBuilder, InspectContainerOptions,
-    InspectNetworkOptions, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-    StopContainerOptionsBuilder,
+    CreateImageOptionsBuilder, DownloadFromContainerOptionsBuilder, EventsOptionsBuilder,
+    InspectContainerOptions, InspectNetworkOptions, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
 };
 use bollard::Docker;
+use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
 use super::error::{docker_message, is_not_found, is_not_modified, StackError};
@@ -392,6 +395,65 @@ async fn collect_logs(
     }
     let indented: Vec<String> = out.lines().map(|l| format!("    {l}")).collect();
     indented.join("\n")
+}
+
+/// The engine's container events for one profile's containers, optionally
+/// only the `actions` listed.
+pub fn profile_events(
+    docker: &Docker,
+    profile: &str,
+    actions: &[&str],
+) -> BoxStream<'static, Result<EventMessage, bollard::errors::Error>> {
+    let mut filters = HashMap::new();
+    filters.insert("type".to_owned(), vec!["container".to_owned()]);
+    filters.insert(
+        "label".to_owned(),
+        vec![format!("{}={profile}", labels::PROFILE)],
+    );
+    if !actions.is_empty() {
+        filters.insert(
+            "event".to_owned(),
+            actions.iter().map(|a| (*a).to_owned()).collect(),
+        );
+    }
+    let options = EventsOptionsBuilder::default().filters(&filters).build();
+    docker.events(Some(options)).boxed()
+}
+
+/// Start `cmd` in a running container; its output (stdout and stderr) as it
+/// comes.
+pub async fn exec_stream(
+    docker: &Docker,
+    container: &str,
+    cmd: &[&str],
+) -> Result<BoxStream<'static, Result<LogOutput, bollard::errors::Error>>, bollard::errors::Error> {
+    let exec = docker
+        .create_exec(
+            container,
+            CreateExecOptions {
+                cmd: Some(cmd.iter().map(|s| (*s).to_owned()).collect()),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await?;
+    match docker.start_exec(&exec.id, None).await? {
+        StartExecResults::Attached { output, .. } => Ok(output),
+        StartExecResults::Detached => Ok(futures_util::stream::empty().boxed()),
+    }
+}
+
+/// Run `cmd` in a running container to its end; all it printed (empty when
+/// it could not run).
+pub async fn exec_text(docker: &Docker, container: &str, cmd: &[&str]) -> String {
+    let mut text = String::new();
+    if let Ok(mut output) = exec_stream(docker, container, cmd).await {
+        while let Some(Ok(chunk)) = output.next().await {
+            text.push_str(&chunk.to_string());
+        }
+    }
+    text
 }
 
 /// One file from a container (running or not), via the archive API.

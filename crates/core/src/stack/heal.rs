@@ -8,15 +8,12 @@
 //! restarts inside the gateway, the monitor re-binds qBittorrent (its port
 //! sync).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use bollard::query_parameters::EventsOptionsBuilder;
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::labels;
 use super::manager::{Reconciled, StackManager};
 use crate::monitor::now_ms;
 
@@ -64,20 +61,6 @@ impl<'a> Healer<'a> {
         tokio::pin!(shutdown);
         let mut engine_lost = false;
         loop {
-            let mut filters = HashMap::new();
-            filters.insert("type".to_owned(), vec!["container".to_owned()]);
-            filters.insert(
-                "label".to_owned(),
-                vec![format!(
-                    "{}={}",
-                    labels::PROFILE,
-                    self.manager.settings().profile
-                )],
-            );
-            filters.insert(
-                "event".to_owned(),
-                EVENTS.iter().map(|e| (*e).to_owned()).collect(),
-            );
             if engine_lost {
                 // Events can only flow once the engine answers again.
                 if let Err(e) = self.manager.docker().ping().await {
@@ -90,8 +73,11 @@ impl<'a> Healer<'a> {
                 }
                 report(HealEvent::EngineBack { at_ms: now_ms() });
             }
-            let options = EventsOptionsBuilder::default().filters(&filters).build();
-            let mut events = self.manager.docker().events(Some(options));
+            let mut events = super::engine::profile_events(
+                self.manager.docker(),
+                &self.manager.settings().profile,
+                EVENTS,
+            );
             let mut state = LoopState {
                 dirty: true,
                 ..LoopState::default()

@@ -353,16 +353,7 @@ impl StackManager {
             .await?;
 
         steps.begin(ConnectStep::Hardening);
-        let hardened = harden::harden(
-            &self.docker,
-            settings,
-            &self.secrets,
-            &service,
-            &self.names.config_volume(QBITTORRENT),
-            client,
-            self.options.webui_timeout,
-        )
-        .await?;
+        let hardened = self.harden(&service, client).await?;
         Ok(Connected {
             gateway_id,
             qbittorrent_id: service.id,
@@ -374,6 +365,24 @@ impl StackManager {
             reused_gateway: reusable,
             qbittorrent: hardened,
         })
+    }
+
+    /// Log in to a freshly (re)started service and secure it.
+    async fn harden(
+        &self,
+        service: &Inspected,
+        client: &GluetunClient,
+    ) -> Result<Hardened, StackError> {
+        harden::harden(
+            &self.docker,
+            &self.settings,
+            &self.secrets,
+            service,
+            &self.names.config_volume(&service.service),
+            client,
+            self.options.webui_timeout,
+        )
+        .await
     }
 
     /// Both published ports must be free before a new gateway is created.
@@ -715,16 +724,7 @@ impl StackManager {
                             }
                             let service = self.ensure_service(&current, gw, client, name).await?;
                             actions.push(format!("started {} inside the gateway", service.name));
-                            harden::harden(
-                                &self.docker,
-                                &self.settings,
-                                &self.secrets,
-                                &service,
-                                &self.names.config_volume(name),
-                                client,
-                                self.options.webui_timeout,
-                            )
-                            .await?;
+                            self.harden(&service, client).await?;
                         }
                         Reconciled::Connected
                     }
