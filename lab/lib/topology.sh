@@ -320,7 +320,12 @@ lab_down() {
     docker network rm "${nets[@]}" >/dev/null
   fi
   local vols=()
-  IFS=$'\n' read -r -d '' -a vols < <(docker volume ls -q --filter "label=$LAB_LABEL") || true
+  # The lab's own volumes, and the demo stack's (its qBittorrent password
+  # lives in the keyring of the session that made it).
+  IFS=$'\n' read -r -d '' -a vols < <({
+    docker volume ls -q --filter "label=$LAB_LABEL"
+    docker volume ls -q --filter "label=dev.torrentvpn.profile=lab-demo"
+  } | grep -v '^$' | sort -u) || true
   if [ "${#vols[@]}" -gt 0 ]; then
     [ "$quiet" = 1 ] || tvpn_log "removing ${#vols[@]} volume(s)"
     docker volume rm "${vols[@]}" >/dev/null

@@ -116,3 +116,66 @@ fn without_a_session_bus_opening_fails_clearly_instead_of_using_memory() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && text.contains("1 passed"), "{text}");
 }
+
+/// A locked keychain is reported as locked (never as a missing item, never
+/// answered from memory). The lock would stop every other keyring test, so
+/// this runs in a child with a D-Bus session and keyring of its own.
+#[test]
+#[ignore = "needs a Secret Service (scripts/test provides one)"]
+fn a_locked_keychain_says_so() {
+    if std::env::var_os("TVPN_KEYRING_LOCKED_CHILD").is_some() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let secrets = Secrets::new(
+                Arc::new(KeyringStore::open().unwrap()),
+                unique_profile("locked"),
+            );
+            secrets
+                .set(
+                    SecretKind::ControlApiKey,
+                    SecretString::from("locked-test-value".to_owned()),
+                )
+                .await
+                .unwrap();
+            let lock = std::process::Command::new("dbus-send")
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.secrets",
+                    "/org/freedesktop/secrets",
+                    "org.freedesktop.Secret.Service.Lock",
+                    "array:objpath:/org/freedesktop/secrets/collection/login",
+                ])
+                .output()
+                .unwrap();
+            assert!(lock.status.success(), "locking failed: {lock:?}");
+            let err = secrets.get(SecretKind::ControlApiKey).await.unwrap_err();
+            println!("locked: {err}");
+            assert!(matches!(err, SecretError::Locked(_)), "{err:?}");
+            assert!(err.to_string().contains("locked"), "{err}");
+            assert!(!err.to_string().contains("locked-test-value"));
+        });
+        return;
+    }
+    let with_keyring =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/lib/with-keyring.sh");
+    let out = std::process::Command::new("dbus-run-session")
+        .arg("--")
+        .arg(with_keyring)
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_locked_keychain_says_so",
+            "--include-ignored",
+            "--nocapture",
+        ])
+        .env("TVPN_KEYRING_LOCKED_CHILD", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

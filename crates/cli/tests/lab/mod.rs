@@ -67,8 +67,17 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// A copy of the demo profile named after `tag`.
+    /// A copy of the demo profile named after `tag`, its WireGuard keys in
+    /// the keychain.
     pub async fn new(tag: &str) -> Self {
+        let profile = Self::without_secrets(tag).await;
+        profile.set_secret("wireguard-private-key", &profile.client_key.clone());
+        profile.set_secret("wireguard-preshared-key", &profile.psk.clone());
+        profile
+    }
+
+    /// The same, with nothing in the keychain yet.
+    pub async fn without_secrets(tag: &str) -> Self {
         let state = workspace_root().join("lab/.state");
         let demo = std::fs::read_to_string(state.join("demo-config/settings.toml"))
             .expect("lab/.state/demo-config/settings.toml: run `scripts/lab up`");
@@ -112,8 +121,6 @@ impl Profile {
         stack["control_port"] = i64::from(profile.control_port).into();
         stack["downloads_dir"] = profile.downloads.path().display().to_string().into();
         profile.write_settings(&settings);
-        profile.set_secret("wireguard-private-key", &profile.client_key.clone());
-        profile.set_secret("wireguard-preshared-key", &profile.psk.clone());
         profile
     }
 

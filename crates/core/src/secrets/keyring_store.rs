@@ -66,7 +66,10 @@ fn map_error(e: KError, kind: SecretKind) -> SecretError {
         KError::NoStorageAccess(p) => {
             let text = p.to_string();
             let lower = text.to_lowercase();
-            if lower.contains("lock") {
+            // The Secret Service only prompts to unlock a collection: a
+            // dismissed prompt there means the keychain stayed locked.
+            let unlock_prompt = !cfg!(target_os = "macos") && lower.contains("prompt dismissed");
+            if lower.contains("lock") || unlock_prompt {
                 SecretError::Locked(text)
             } else if lower.contains("denied")
                 || lower.contains("not allowed")
