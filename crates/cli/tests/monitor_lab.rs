@@ -71,6 +71,7 @@ async fn tunnel_cut_leak_and_recovery() {
     let _one = LAB.lock().await;
     let docker = lab::docker().await;
     let p = Profile::new("drop").await;
+    lab::fresh_seeder(&docker).await;
     let watch = protected(&p).await;
 
     // A download, slowed so that it is still running across the cut.

@@ -106,6 +106,7 @@ async fn connect_download_disconnect_resume() {
     let _one = LAB.lock().await;
     let docker = lab::docker().await;
     let p = Profile::new("connect").await;
+    lab::fresh_seeder(&docker).await;
 
     let t = Instant::now();
     let r = p.connect();

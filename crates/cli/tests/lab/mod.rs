@@ -286,6 +286,48 @@ pub async fn exec(docker: &Docker, container: &str, cmd: &[&str]) -> String {
     tvpn_core::stack::engine::exec_text(docker, container, cmd).await
 }
 
+/// Restart the lab seeder, so that no connection left over from an earlier
+/// test (same exit address and port) holds its upload slots, and wait until
+/// it seeds again.
+pub async fn fresh_seeder(docker: &Docker) {
+    docker
+        .restart_container(
+            SEEDER,
+            Some(
+                bollard::query_parameters::RestartContainerOptionsBuilder::default()
+                    .t(5)
+                    .build(),
+            ),
+        )
+        .await
+        .unwrap();
+    wait_for(
+        "the seeder seeding again",
+        Duration::from_secs(60),
+        async || {
+            let body = exec(
+                docker,
+                SEEDER,
+                &[
+                    "curl",
+                    "-s",
+                    "--max-time",
+                    "2",
+                    "http://127.0.0.1:8080/api/v2/torrents/info",
+                ],
+            )
+            .await;
+            let torrents: Vec<serde_json::Value> = serde_json::from_str(&body).ok()?;
+            let seeding = torrents
+                .iter()
+                .filter(|t| matches!(t["state"].as_str(), Some("uploading" | "stalledUP")))
+                .count();
+            (seeding >= 2).then_some(())
+        },
+    )
+    .await;
+}
+
 /// The addresses the lab seeder lists as peers of `hash`.
 pub async fn seeder_peers(docker: &Docker, hash: &str) -> Vec<String> {
     let body = exec(
