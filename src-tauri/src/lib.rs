@@ -1,24 +1,26 @@
 //! The Torrent VPN menu-bar app: a thin adapter over `tvpn-core`.
 //!
-//! The core computes status; [`menu_model`] turns it into plain data; [`tray`]
-//! applies that data to the real tray. Windows, notifications and autostart
-//! are Tauri plugins driven from here.
+//! The core's monitor computes status ([`runtime`] supervises it);
+//! [`menu_model`] turns its snapshot into plain data; [`tray`] applies that
+//! data to the real tray. Windows, notifications and autostart are Tauri
+//! plugins driven from here.
 
 pub mod commands;
+mod hooks;
 mod logging;
 pub mod menu_model;
 mod platform;
+pub mod prefs;
+pub mod runtime;
 mod tray;
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use tauri::{Manager, RunEvent};
 use tvpn_core::paths::AppPaths;
 
 /// Label of the settings window in `tauri.conf.json`.
 pub const SETTINGS_WINDOW: &str = "settings";
-/// How often the tray asks the core for status.
-const REFRESH: Duration = Duration::from_secs(2);
 
 /// State shared by the tray and the commands.
 pub struct AppState {
@@ -39,13 +41,32 @@ pub fn run() -> anyhow::Result<()> {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_autostart::Builder::new().build())
+        .manage(Arc::new(runtime::Runtime::new(
+            paths.clone(),
+            hooks::Hooks::from_env(),
+        )))
         .manage(AppState { paths })
-        .invoke_handler(tauri::generate_handler![commands::get_status])
+        .invoke_handler(tauri::generate_handler![
+            commands::get_status,
+            commands::load_settings,
+            commands::save_settings,
+            commands::plan_import,
+            commands::apply_import,
+            commands::try_demo,
+            prefs::get_tray_prefs,
+            prefs::set_tray_prefs,
+            runtime::last_verify,
+        ])
         .setup(|app| {
             platform::configure_app(app);
             let handle = app.handle().clone();
             let items = tray::build(&handle)?;
-            tauri::async_runtime::spawn(tray::refresh_loop(handle.clone(), items, REFRESH));
+            let rt = Arc::clone(app.state::<Arc<runtime::Runtime>>().inner());
+            tauri::async_runtime::spawn(tray::refresh_loop(Arc::clone(&rt), items));
+            tauri::async_runtime::spawn(runtime::supervise(handle.clone(), Arc::clone(&rt)));
+            if let Some(h) = rt.hooks() {
+                tauri::async_runtime::spawn(h.clone().watch_commands(handle.clone()));
+            }
             if std::env::var_os("TVPN_OPEN_SETTINGS").is_some() {
                 show_settings(&handle)?;
             }

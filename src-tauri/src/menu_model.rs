@@ -1,13 +1,21 @@
-//! The tray menu as plain data: a pure function of the status snapshot and
-//! the user's preferences. The tray adapter only applies it.
+//! The tray menu as plain data: a pure function of the status snapshot, the
+//! app's own operation in flight and the user's preferences. The tray adapter
+//! only applies it.
 
+use serde::Serialize;
 use tvpn_core::monitor::{Snapshot, State};
+use tvpn_core::stack::CONNECT_STEPS;
 
 /// A snapshot older than this shows "status unknown", never stale numbers.
 pub const STALE_AFTER_MS: u64 = 5_000;
 
+/// The core's prefix for a settings file it cannot use
+/// (`Snapshot::from_report`).
+const SETTINGS_ERROR_PREFIX: &str = "settings:";
+
 /// The icon to show; names match `icons/tray/<name>.png`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum TrayIcon {
     Protected,
     Connecting,
@@ -33,13 +41,19 @@ impl TrayIcon {
 }
 
 /// What the one action item does; only the action that fits is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     Connect,
     Disconnect,
+    /// A connect is running: stop it and remove what it started.
     Cancel,
     /// Not configured: the item opens onboarding (with the demo offer).
     SetUp,
+    /// The settings file is not usable: the item opens Settings.
+    FixSettings,
+    /// A disconnect (or a cancel) is running; the item is disabled.
+    Disconnecting,
 }
 
 impl Action {
@@ -49,20 +63,32 @@ impl Action {
             Action::Disconnect => "Disconnect",
             Action::Cancel => "Cancel",
             Action::SetUp => "Set Up Torrent VPN…",
+            Action::FixSettings => "Open Settings…",
+            Action::Disconnecting => "Disconnecting…",
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What the app itself is doing (not the stack's state).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Busy {
+    /// A disconnect, or the clean-up after a cancelled connect.
+    pub disconnecting: bool,
+    /// "Verify Protection…" is running.
+    pub verifying: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Prefs {
     pub launch_at_login: bool,
     /// macOS: show the download speed next to the icon.
     pub speed_in_title: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MenuModel {
     pub icon: TrayIcon,
+    /// The state in words.
     pub tooltip: String,
     /// Text next to the icon (macOS menu bar), if any.
     pub title: Option<String>,
@@ -72,11 +98,14 @@ pub struct MenuModel {
     pub action: Action,
     pub action_enabled: bool,
     pub open_webui_enabled: bool,
+    pub verify_text: String,
     pub verify_enabled: bool,
     pub launch_at_login: bool,
 }
 
-pub fn menu_model(s: &Snapshot, prefs: &Prefs, now_ms: u64) -> MenuModel {
+const NO_SPEEDS: &str = "↓ –  ↑ –";
+
+pub fn menu_model(s: &Snapshot, busy: &Busy, prefs: &Prefs, now_ms: u64) -> MenuModel {
     let stale = now_ms.saturating_sub(s.at_ms) > STALE_AFTER_MS;
     let (icon, status_line, action) = if stale {
         (
@@ -122,31 +151,64 @@ pub fn menu_model(s: &Snapshot, prefs: &Prefs, now_ms: u64) -> MenuModel {
                 "Reconnecting qBittorrent…".to_owned(),
                 Action::Disconnect,
             ),
+            State::Error(why) if why.starts_with(SETTINGS_ERROR_PREFIX) => (
+                TrayIcon::Error,
+                format!(
+                    "Settings error: {}",
+                    why[SETTINGS_ERROR_PREFIX.len()..].trim()
+                ),
+                Action::FixSettings,
+            ),
             State::Error(why) => (TrayIcon::Error, format!("Error: {why}"), Action::Connect),
         }
     };
     let live = !stale;
+    // A disconnect (or a cancel's clean-up) runs: the stack is going away,
+    // whatever the last snapshot said.
+    let disconnecting = live && busy.disconnecting;
+    let (icon, status_line, action) = if disconnecting {
+        (
+            TrayIcon::Connecting,
+            "Disconnecting…".to_owned(),
+            Action::Disconnecting,
+        )
+    } else {
+        (icon, status_line, action)
+    };
+    let action_enabled = live
+        && !matches!(action, Action::Disconnecting)
+        && !matches!(s.state, State::DockerUnavailable);
     let connected = live
+        && !disconnecting
         && matches!(
             s.state,
             State::Protected | State::KillSwitchEngaged | State::Healing
         );
-    let health_line = if live { health_line(s) } else { String::new() };
-    let speed_line = match (&s.transfer, live && s.state == State::Protected) {
+    let health_line = if disconnecting {
+        "Stopping qBittorrent, then the gateway".to_owned()
+    } else if live {
+        health_line(s)
+    } else {
+        "Waiting for the monitor…".to_owned()
+    };
+    let protected = live && !disconnecting && s.state == State::Protected;
+    let speed_line = match (&s.transfer, protected) {
         (Some(t), true) => format!(
             "↓ {}  ↑ {} · {} active",
             human_rate(t.value.down_bps),
             human_rate(t.value.up_bps),
             t.value.active_torrents
         ),
-        _ => "↓ –  ↑ –".to_owned(),
+        _ => NO_SPEEDS.to_owned(),
     };
-    let title = match (
-        &s.transfer,
-        prefs.speed_in_title && live && s.state == State::Protected,
-    ) {
+    let title = match (&s.transfer, prefs.speed_in_title && protected) {
         (Some(t), true) => Some(format!("↓{}", short_rate(t.value.down_bps))),
         _ => None,
+    };
+    let verify_text = if busy.verifying {
+        "Verifying Protection…"
+    } else {
+        "Verify Protection…"
     };
     MenuModel {
         icon,
@@ -156,34 +218,59 @@ pub fn menu_model(s: &Snapshot, prefs: &Prefs, now_ms: u64) -> MenuModel {
         health_line,
         speed_line,
         action,
-        action_enabled: !matches!(s.state, State::DockerUnavailable) || stale,
+        action_enabled,
         open_webui_enabled: connected,
-        verify_enabled: connected,
+        verify_text: verify_text.to_owned(),
+        verify_enabled: connected && !busy.verifying && !busy.disconnecting,
         launch_at_login: prefs.launch_at_login,
     }
 }
 
 fn protected_line(s: &Snapshot) -> String {
     match &s.vpn {
-        Some(v) => {
-            let place = v.value.country.as_deref().unwrap_or("unknown country");
-            format!("Protected · {} · {place}", v.value.public_ip)
-        }
+        Some(v) => match v.value.country.as_deref().filter(|c| !c.is_empty()) {
+            Some(place) => format!("Protected · {} · {place}", v.value.public_ip),
+            None => format!("Protected · {}", v.value.public_ip),
+        },
         None => "Protected".to_owned(),
     }
 }
 
 fn health_line(s: &Snapshot) -> String {
+    match &s.state {
+        State::DockerUnavailable => "Start Docker to connect".to_owned(),
+        State::NotConfigured => "Choose a VPN, or try the demo".to_owned(),
+        State::Disconnected => "qBittorrent is not running".to_owned(),
+        State::Error(_) => "Details in Show Logs".to_owned(),
+        State::Connecting(step) => {
+            let number = CONNECT_STEPS
+                .iter()
+                .position(|s| s == step)
+                .map_or(0, |i| i + 1);
+            format!("Step {number} of {}", CONNECT_STEPS.len())
+        }
+        State::Protected | State::KillSwitchEngaged | State::Leak | State::Healing => {
+            gateway_line(s)
+        }
+    }
+}
+
+fn gateway_line(s: &Snapshot) -> String {
     let health = s.gateway_health.as_ref().map(|h| h.value.as_str());
-    let gateway = match health {
-        Some("healthy") => "Gateway healthy",
-        Some("unhealthy") => "Gateway unhealthy",
-        Some("starting") => "Gateway starting",
-        _ => "Gateway health unknown",
+    let gateway = match (health, &s.state) {
+        (Some("healthy"), _) => "Gateway healthy",
+        (Some("unhealthy"), _) => "Gateway unhealthy",
+        (Some("starting"), _) => "Gateway starting",
+        // No Docker health check: the monitor's own verdict (the control
+        // server runs and a reply came through the tunnel within 1 s).
+        (_, State::Protected) => "Gateway healthy",
+        (_, State::KillSwitchEngaged | State::Leak) => "Tunnel down",
+        (_, State::Healing) => "Gateway down",
+        _ => "Gateway running",
     };
     match &s.forwarded_port {
         Some(p) if p.value != 0 => format!("{gateway} · port {} forwarded", p.value),
-        _ => gateway.to_owned(),
+        _ => format!("{gateway} · no forwarded port"),
     }
 }
 
@@ -220,27 +307,40 @@ mod tests {
     use tvpn_core::monitor::{ConnectStep, Timed, Transfer, VpnInfo};
 
     const NOW: u64 = 1_000_000;
+    const IDLE: Busy = Busy {
+        disconnecting: false,
+        verifying: false,
+    };
 
     fn snap(state: State) -> Snapshot {
         Snapshot::new(state, NOW - 1_000)
     }
 
-    fn protected() -> Snapshot {
+    fn model(s: &Snapshot) -> MenuModel {
+        menu_model(s, &IDLE, &Prefs::default(), NOW)
+    }
+
+    fn protected_bare() -> Snapshot {
         let mut s = snap(State::Protected);
         s.vpn = Some(Timed {
             value: VpnInfo {
-                public_ip: "185.65.134.7".into(),
-                country: Some("Sweden".into()),
+                public_ip: "10.222.0.3".into(),
+                country: Some("Labland".into()),
                 city: None,
             },
             at_ms: NOW,
         });
+        s
+    }
+
+    fn protected() -> Snapshot {
+        let mut s = protected_bare();
         s.gateway_health = Some(Timed {
             value: "healthy".into(),
             at_ms: NOW,
         });
         s.forwarded_port = Some(Timed {
-            value: 51413,
+            value: 41000,
             at_ms: NOW,
         });
         s.transfer = Some(Timed {
@@ -254,125 +354,337 @@ mod tests {
         s
     }
 
+    struct Row {
+        snapshot: Snapshot,
+        icon: TrayIcon,
+        status: String,
+        health: &'static str,
+        action: Action,
+        action_enabled: bool,
+        connected: bool,
+    }
+
+    fn row(
+        snapshot: Snapshot,
+        icon: TrayIcon,
+        status: impl Into<String>,
+        health: &'static str,
+        action: Action,
+        action_enabled: bool,
+        connected: bool,
+    ) -> Row {
+        Row {
+            snapshot,
+            icon,
+            status: status.into(),
+            health,
+            action,
+            action_enabled,
+            connected,
+        }
+    }
+
     #[test]
-    fn every_state_has_its_icon_line_and_action() {
-        let prefs = Prefs::default();
-        let table: Vec<(Snapshot, TrayIcon, &str, Action)> = vec![
-            (
+    fn every_state_has_its_icon_lines_and_action() {
+        use Action as A;
+        use TrayIcon as I;
+        let mut table = vec![
+            row(
                 snap(State::DockerUnavailable),
-                TrayIcon::DockerDown,
+                I::DockerDown,
                 "Docker is not running",
-                Action::Connect,
+                "Start Docker to connect",
+                A::Connect,
+                false,
+                false,
             ),
-            (
+            row(
                 snap(State::NotConfigured),
-                TrayIcon::Disconnected,
+                I::Disconnected,
                 "Not set up yet",
-                Action::SetUp,
+                "Choose a VPN, or try the demo",
+                A::SetUp,
+                true,
+                false,
             ),
-            (
+            row(
                 snap(State::Disconnected),
-                TrayIcon::Disconnected,
+                I::Disconnected,
                 "Disconnected",
-                Action::Connect,
+                "qBittorrent is not running",
+                A::Connect,
+                true,
+                false,
             ),
-            (
-                snap(State::Connecting(ConnectStep::WaitingForTunnel)),
-                TrayIcon::Connecting,
-                "Connecting: Waiting for the tunnel…",
-                Action::Cancel,
-            ),
-            (
+            row(
                 protected(),
-                TrayIcon::Protected,
-                "Protected · 185.65.134.7 · Sweden",
-                Action::Disconnect,
+                I::Protected,
+                "Protected · 10.222.0.3 · Labland",
+                "Gateway healthy · port 41000 forwarded",
+                A::Disconnect,
+                true,
+                true,
             ),
-            (
+            row(
+                protected_bare(),
+                I::Protected,
+                "Protected · 10.222.0.3 · Labland",
+                "Gateway healthy · no forwarded port",
+                A::Disconnect,
+                true,
+                true,
+            ),
+            row(
                 snap(State::KillSwitchEngaged),
-                TrayIcon::KillSwitch,
+                I::KillSwitch,
                 "VPN dropped — torrents blocked",
-                Action::Disconnect,
+                "Tunnel down · no forwarded port",
+                A::Disconnect,
+                true,
+                true,
             ),
-            (
+            row(
                 snap(State::Leak),
-                TrayIcon::Leak,
+                I::Leak,
                 "LEAK — traffic outside the VPN",
-                Action::Disconnect,
+                "Tunnel down · no forwarded port",
+                A::Disconnect,
+                true,
+                false,
             ),
-            (
+            row(
                 snap(State::Healing),
-                TrayIcon::Connecting,
+                I::Connecting,
                 "Reconnecting qBittorrent…",
-                Action::Disconnect,
+                "Gateway down · no forwarded port",
+                A::Disconnect,
+                true,
+                true,
             ),
-            (
+            row(
                 snap(State::Error("boom".into())),
-                TrayIcon::Error,
+                I::Error,
                 "Error: boom",
-                Action::Connect,
+                "Details in Show Logs",
+                A::Connect,
+                true,
+                false,
+            ),
+            row(
+                snap(State::Error("settings: vpn.type: unknown".into())),
+                I::Error,
+                "Settings error: vpn.type: unknown",
+                "Details in Show Logs",
+                A::FixSettings,
+                true,
+                false,
             ),
         ];
-        for (s, icon, line, action) in table {
-            let m = menu_model(&s, &prefs, NOW);
-            assert_eq!(
-                (m.icon, m.status_line.as_str(), m.action),
-                (icon, line, action),
-                "{:?}",
-                s.state
-            );
-            assert!(m.tooltip.contains(line));
+        let healths = [
+            "Step 1 of 7",
+            "Step 2 of 7",
+            "Step 3 of 7",
+            "Step 4 of 7",
+            "Step 5 of 7",
+            "Step 6 of 7",
+            "Step 7 of 7",
+        ];
+        for (step, health) in CONNECT_STEPS.iter().zip(healths) {
+            table.push(row(
+                snap(State::Connecting(*step)),
+                I::Connecting,
+                format!("Connecting: {}…", step.label()),
+                health,
+                A::Cancel,
+                true,
+                false,
+            ));
+        }
+        assert_eq!(table.len(), 17);
+        for r in table {
+            let m = model(&r.snapshot);
+            let what = format!("{:?}", r.snapshot.state);
+            assert_eq!(m.icon, r.icon, "{what}");
+            assert_eq!(m.status_line, r.status, "{what}");
+            assert_eq!(m.health_line, r.health, "{what}");
+            assert_eq!(m.action, r.action, "{what}");
+            assert_eq!(m.action_enabled, r.action_enabled, "{what}");
+            assert_eq!(m.open_webui_enabled, r.connected, "{what}");
+            assert_eq!(m.verify_enabled, r.connected, "{what}");
+            assert_eq!(m.tooltip, format!("Torrent VPN — {}", r.status), "{what}");
+            assert_eq!(m.title, None, "{what}: the speed title is off by default");
+            if r.snapshot.state != State::Protected {
+                assert_eq!(m.speed_line, NO_SPEEDS, "{what}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_labels_are_the_issue_s() {
+        assert_eq!(Action::Connect.text(), "Connect");
+        assert_eq!(Action::Disconnect.text(), "Disconnect");
+        assert_eq!(Action::Cancel.text(), "Cancel");
+        assert_eq!(
+            ConnectStep::WaitingForTunnel.label(),
+            "Waiting for the tunnel"
+        );
+        for (icon, name) in [
+            (TrayIcon::Protected, "protected"),
+            (TrayIcon::Connecting, "connecting"),
+            (TrayIcon::Disconnected, "disconnected"),
+            (TrayIcon::KillSwitch, "killswitch"),
+            (TrayIcon::Leak, "leak"),
+            (TrayIcon::Error, "error"),
+            (TrayIcon::DockerDown, "docker-down"),
+        ] {
+            assert_eq!(icon.name(), name);
         }
     }
 
     #[test]
     fn protected_shows_health_port_and_speeds() {
-        let m = menu_model(
-            &protected(),
-            &Prefs {
-                launch_at_login: true,
-                speed_in_title: true,
-            },
-            NOW,
-        );
-        assert_eq!(m.health_line, "Gateway healthy · port 51413 forwarded");
+        let prefs = Prefs {
+            launch_at_login: true,
+            speed_in_title: true,
+        };
+        let m = menu_model(&protected(), &IDLE, &prefs, NOW);
+        assert_eq!(m.status_line, "Protected · 10.222.0.3 · Labland");
+        assert_eq!(m.health_line, "Gateway healthy · port 41000 forwarded");
         assert_eq!(m.speed_line, "↓ 2.4 MB/s  ↑ 310 KB/s · 3 active");
         assert_eq!(m.title.as_deref(), Some("↓2.4M"));
         assert!(m.open_webui_enabled && m.verify_enabled && m.launch_at_login);
+        assert_eq!(m.tooltip, "Torrent VPN — Protected · 10.222.0.3 · Labland");
+    }
+
+    #[test]
+    fn protected_without_port_or_speeds_or_country() {
+        let mut s = protected_bare();
+        if let Some(v) = s.vpn.as_mut() {
+            v.value.country = None;
+        }
+        let prefs = Prefs {
+            launch_at_login: false,
+            speed_in_title: true,
+        };
+        let m = menu_model(&s, &IDLE, &prefs, NOW);
+        assert_eq!(m.status_line, "Protected · 10.222.0.3");
+        assert_eq!(m.health_line, "Gateway healthy · no forwarded port");
+        assert_eq!(m.speed_line, NO_SPEEDS);
+        assert_eq!(m.title, None);
+        s.vpn = None;
+        assert_eq!(model(&s).status_line, "Protected");
+    }
+
+    #[test]
+    fn docker_health_when_known_wins() {
+        let mut s = protected();
+        if let Some(h) = s.gateway_health.as_mut() {
+            h.value = "unhealthy".into();
+        }
+        assert_eq!(
+            model(&s).health_line,
+            "Gateway unhealthy · port 41000 forwarded"
+        );
+        s.gateway_health = None;
+        assert_eq!(
+            model(&s).health_line,
+            "Gateway healthy · port 41000 forwarded"
+        );
+    }
+
+    #[test]
+    fn speeds_show_only_while_protected() {
+        let mut s = protected();
+        s.state = State::KillSwitchEngaged;
+        let prefs = Prefs {
+            launch_at_login: false,
+            speed_in_title: true,
+        };
+        let m = menu_model(&s, &IDLE, &prefs, NOW);
+        assert_eq!(m.speed_line, NO_SPEEDS);
+        assert_eq!(m.title, None);
     }
 
     #[test]
     fn a_stale_snapshot_shows_status_unknown_and_no_numbers() {
+        let prefs = Prefs {
+            launch_at_login: false,
+            speed_in_title: true,
+        };
         let mut s = protected();
-        s.at_ms = NOW - STALE_AFTER_MS - 1;
+        s.at_ms = NOW - STALE_AFTER_MS;
+        assert_eq!(
+            menu_model(&s, &IDLE, &prefs, NOW).status_line,
+            "Protected · 10.222.0.3 · Labland",
+            "exactly 5 s old is still fresh"
+        );
+        for state in [
+            State::Protected,
+            State::KillSwitchEngaged,
+            State::Connecting(ConnectStep::Hardening),
+            State::Disconnected,
+            State::DockerUnavailable,
+        ] {
+            s.state = state;
+            s.at_ms = NOW - STALE_AFTER_MS - 1;
+            let m = menu_model(&s, &IDLE, &prefs, NOW);
+            let what = format!("{:?}", s.state);
+            assert_eq!(m.status_line, "Status unknown", "{what}");
+            assert_eq!(m.icon, TrayIcon::Error, "{what}");
+            assert_eq!(m.speed_line, NO_SPEEDS, "{what}");
+            assert_eq!(m.health_line, "Waiting for the monitor…", "{what}");
+            assert_eq!(m.title, None, "{what}");
+            assert!(!m.action_enabled, "{what}");
+            assert!(!m.open_webui_enabled && !m.verify_enabled, "{what}");
+            let all = serde_json::to_string(&m).unwrap_or_default();
+            assert!(!all.contains("10.222"), "{what}: {all}");
+            assert!(!all.contains("41000"), "{what}: {all}");
+            assert!(!all.contains("MB/s"), "{what}: {all}");
+        }
+    }
+
+    #[test]
+    fn busy_disables_what_is_running() {
+        let disconnecting = Busy {
+            disconnecting: true,
+            verifying: false,
+        };
+        let prefs = Prefs {
+            launch_at_login: false,
+            speed_in_title: true,
+        };
+        let m = menu_model(&protected(), &disconnecting, &prefs, NOW);
+        assert_eq!(m.action, Action::Disconnecting);
+        assert_eq!(m.action.text(), "Disconnecting…");
+        assert_eq!(m.status_line, "Disconnecting…");
+        assert_eq!(m.icon, TrayIcon::Connecting);
+        assert_eq!(m.health_line, "Stopping qBittorrent, then the gateway");
+        assert_eq!(m.speed_line, NO_SPEEDS);
+        assert_eq!(m.title, None);
+        assert!(!m.action_enabled && !m.verify_enabled && !m.open_webui_enabled);
         let m = menu_model(
-            &s,
-            &Prefs {
-                launch_at_login: false,
-                speed_in_title: true,
-            },
+            &snap(State::Connecting(ConnectStep::Images)),
+            &disconnecting,
+            &Prefs::default(),
             NOW,
         );
-        assert_eq!(m.status_line, "Status unknown");
-        assert_eq!(m.speed_line, "↓ –  ↑ –");
-        assert_eq!(m.health_line, "");
-        assert_eq!(m.title, None);
-        assert!(!m.open_webui_enabled);
-        assert!(!m.status_line.contains("185.65"));
+        assert_eq!(m.action, Action::Disconnecting, "a cancel in progress");
+        let verifying = Busy {
+            disconnecting: false,
+            verifying: true,
+        };
+        let m = menu_model(&protected(), &verifying, &Prefs::default(), NOW);
+        assert_eq!(m.verify_text, "Verifying Protection…");
+        assert!(!m.verify_enabled);
+        assert_eq!(m.action, Action::Disconnect);
+        assert!(m.action_enabled);
     }
 
     #[test]
-    fn disconnected_disables_web_ui_and_verify_and_speed_title_can_be_off() {
-        let m = menu_model(&snap(State::Disconnected), &Prefs::default(), NOW);
-        assert!(!m.open_webui_enabled && !m.verify_enabled);
-        let m = menu_model(&protected(), &Prefs::default(), NOW);
+    fn the_speed_title_can_be_turned_off() {
+        let m = menu_model(&protected(), &IDLE, &Prefs::default(), NOW);
         assert_eq!(m.title, None);
-    }
-
-    #[test]
-    fn docker_down_disables_the_action() {
-        let m = menu_model(&snap(State::DockerUnavailable), &Prefs::default(), NOW);
-        assert!(!m.action_enabled);
+        assert_eq!(m.speed_line, "↓ 2.4 MB/s  ↑ 310 KB/s · 3 active");
     }
 
     #[test]
@@ -382,5 +694,8 @@ mod tests {
         assert_eq!(human_rate(310_000), "310 KB/s");
         assert_eq!(human_rate(2_400_000), "2.4 MB/s");
         assert_eq!(human_rate(3_200_000_000), "3.2 GB/s");
+        assert_eq!(short_rate(0), "0");
+        assert_eq!(short_rate(310_000), "310K");
+        assert_eq!(short_rate(2_400_000), "2.4M");
     }
 }

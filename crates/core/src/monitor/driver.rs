@@ -511,10 +511,14 @@ async fn sync_port(
         &harden::webui_url(settings),
         settings.qbittorrent.username.clone(),
     )?;
-    let password = manager
+    // Not hardened yet (a connect is on its way): it takes the port then.
+    let Some(password) = manager
         .secrets()
-        .require(SecretKind::QbittorrentPassword)
-        .await?;
+        .get(SecretKind::QbittorrentPassword)
+        .await?
+    else {
+        return Ok(None);
+    };
     qb.login(&password).await?;
     if rebind {
         harden::rebind(&qb, settings, port).await?;

@@ -179,6 +179,9 @@ pub struct StackManager {
     secrets: Secrets,
     options: ManagerOptions,
     gateway_client: tokio::sync::OnceCell<GluetunClient>,
+    /// One change of the stack at a time: connect, disconnect and reconcile
+    /// (the healer's) never interleave.
+    operation: tokio::sync::Mutex<()>,
 }
 
 impl StackManager {
@@ -191,6 +194,7 @@ impl StackManager {
             secrets,
             options: ManagerOptions::default(),
             gateway_client: tokio::sync::OnceCell::new(),
+            operation: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -258,6 +262,7 @@ impl StackManager {
     /// then qBittorrent hardened. On failure, whatever this call started is
     /// stopped and removed again, so nothing is left half running.
     pub async fn connect(&self, mut progress: ProgressFn<'_>) -> Result<Connected, StackError> {
+        let _operation = self.operation.lock().await;
         let mut steps = Steps {
             progress: &mut progress,
             current: None,
@@ -636,6 +641,7 @@ impl StackManager {
     /// Disconnect: stop the services gracefully, then remove every container
     /// of the stack. Volumes, the network and the downloads stay.
     pub async fn disconnect(&self, progress: ProgressFn<'_>) -> Result<usize, StackError> {
+        let _operation = self.operation.lock().await;
         let current = self.current().await?;
         let mut removed = 0;
         for s in &current.services {
@@ -683,6 +689,7 @@ impl StackManager {
     /// - a running gateway with the tunnel down: nothing is started; services
     ///   outside its namespace are stopped.
     pub async fn reconcile(&self) -> Result<Reconciled, StackError> {
+        let _operation = self.operation.lock().await;
         let current = self.current().await?;
         let mut actions = Vec::new();
         for stray in &current.stray_gateways {

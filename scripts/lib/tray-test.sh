@@ -1,0 +1,320 @@
+#!/usr/bin/env bash
+# The menu-bar app's tray under Xvfb with a tray host (trayer), against the
+# lab: start the app on the lab's demo profile, Connect through the test hook
+# (the same handler as a click on the menu item), wait for the status line to
+# show the lab's VPN exit IP, open the tray menu with xdotool and save a
+# screenshot (.artifacts/tray-menu.png), run Verify Protection through the
+# hook, then Disconnect through the hook and check that the stack's
+# containers are gone; Connect then Cancel while connecting leaves no
+# container either; Quit exits 0 and leaves a connected stack running. Ends with one line:
+#   tray: N passed, M failed
+#
+# scripts/test runs it inside its D-Bus session with a fresh keyring; alone it
+# starts its own (dbus-run-session + scripts/lib/with-keyring.sh).
+# Traffic goes only to loopback and the lab's containers.
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT" || exit 1
+# shellcheck source=scripts/lib/common.sh
+source scripts/lib/common.sh
+# shellcheck source=scripts/lib/deps.sh
+source scripts/lib/deps.sh
+
+ARTIFACTS="${TVPN_ARTIFACTS:-$ROOT/.artifacts}"
+mkdir -p "$ARTIFACTS"
+
+TRAY_PACKAGES=(xvfb xauth trayer xdotool x11-apps x11-utils imagemagick)
+if [ -z "${TVPN_TEST_SESSION:-}" ]; then
+  ensure_apt_packages "${TVPN_BUILD_PACKAGES[@]}" "${TVPN_RUN_PACKAGES[@]}" "${TRAY_PACKAGES[@]}"
+  ensure_docker || tvpn_die "no Docker engine"
+  export TVPN_TEST_SESSION=1
+  exec dbus-run-session -- scripts/lib/with-keyring.sh "$0" "$@" 2> >(grep -v --line-buffered 'Failed to set fd limit' >&2)
+fi
+ensure_apt_packages "${TRAY_PACKAGES[@]}"
+
+PASSED=0
+FAILED=0
+START=$SECONDS
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+APP="$TARGET_DIR/debug/torrent-vpn"
+TVPN="$TARGET_DIR/debug/tvpn"
+EXIT_IP=10.222.0.3
+QBT_VOLUME=tvpn-lab-demo_qbittorrent-config
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tvpn-tray.XXXXXX")
+HOOKS="$WORK/hooks"
+PIDS=()
+
+pass() {
+  PASSED=$((PASSED + 1))
+  echo "ok   $1 ($((SECONDS - START)) s)"
+}
+
+fail() {
+  FAILED=$((FAILED + 1))
+  echo "FAIL $1" >&2
+}
+
+finish() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null
+  done
+  # A run that failed half way leaves no stack behind.
+  if [ -n "${TVPN_CONFIG_DIR:-}" ] && [ -n "$(stack_containers 2>/dev/null)" ]; then
+    "$TVPN" disconnect >/dev/null 2>&1
+  fi
+  [ -f "$WORK/app.out" ] && cp "$WORK/app.out" "$ARTIFACTS/tray-app.out"
+  if [ -n "${TVPN_CONFIG_DIR:-}" ] && [ -d "$TVPN_CONFIG_DIR/logs" ]; then
+    cat "$TVPN_CONFIG_DIR"/logs/torrent-vpn*.log >"$ARTIFACTS/tray-app.log" 2>/dev/null
+  fi
+  [ -f "$HOOKS/menu.json" ] && cp "$HOOKS/menu.json" "$ARTIFACTS/tray-menu.json"
+  [ -f "$HOOKS/menu-history.jsonl" ] && cp "$HOOKS/menu-history.jsonl" "$ARTIFACTS/tray-menu-history.jsonl"
+  rm -rf "$WORK"
+  echo "tray: $PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
+
+# Every failure ends the run: later checks depend on earlier ones.
+die_with() {
+  fail "$1"
+  finish
+  exit 1
+}
+
+# menu_field FIELD: a field of the last applied menu model.
+menu_field() {
+  python3 -c 'import json,sys
+try:
+    print(json.load(open(sys.argv[1]))["model"][sys.argv[2]])
+except Exception:
+    pass' "$HOOKS/menu.json" "$1"
+}
+
+# wait_menu SECONDS FIELD REGEX [GIVE_UP_REGEX]: until the applied model's
+# FIELD matches REGEX (or, at once, GIVE_UP_REGEX).
+wait_menu() {
+  local deadline=$((SECONDS + $1)) value
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    value=$(menu_field "$2")
+    [[ $value =~ $3 ]] && return 0
+    if [ -n "${4:-}" ] && [[ $value =~ $4 ]]; then
+      echo "$2 is [$value]" >&2
+      return 1
+    fi
+    if [ -n "${GIVE_UP_LOG:-}" ] && grep -qs "$GIVE_UP_LOG" "$TVPN_CONFIG_DIR"/logs/torrent-vpn*.log; then
+      echo "the app logged: $(grep -hs "$GIVE_UP_LOG" "$TVPN_CONFIG_DIR"/logs/torrent-vpn*.log | tail -n 1 | cut -c1-300)" >&2
+      return 1
+    fi
+    kill -0 "$APP_PID" 2>/dev/null || {
+      echo "the app exited" >&2
+      return 1
+    }
+    sleep 0.3
+  done
+  echo "after $1 s, $2 is [$(menu_field "$2")] (wanted /$3/)" >&2
+  return 1
+}
+
+# click ITEM: the test hook, handled exactly like a click on that menu item.
+click() {
+  printf '%s\n' "$1" >"$HOOKS/command.tmp" && mv "$HOOKS/command.tmp" "$HOOKS/command"
+}
+
+stack_containers() {
+  docker ps -aq --filter "label=dev.torrentvpn.profile=lab-demo"
+}
+
+# -- build, lab, demo profile
+CARGO_BUILD=(cargo build --locked -q -p torrent-vpn -p tvpn-cli)
+"${CARGO_BUILD[@]}" || die_with "build: ${CARGO_BUILD[*]} failed"
+pass "build"
+
+scripts/lab up >"$WORK/lab-up.log" 2>&1 || {
+  cat "$WORK/lab-up.log" >&2
+  die_with "scripts/lab up failed"
+}
+eval "$(scripts/lab env)"
+[ -f "$TVPN_CONFIG_DIR/settings.toml" ] || die_with "no demo profile at $TVPN_CONFIG_DIR"
+# A stack left over by an earlier run goes; qBittorrent's settings volume too,
+# so that this run takes the first-login (temporary password) path.
+"$TVPN" disconnect >/dev/null 2>&1
+docker volume rm -f "$QBT_VOLUME" >/dev/null 2>&1
+[ -z "$(stack_containers)" ] || die_with "the demo stack could not be removed before the test"
+rm -rf "$TVPN_CONFIG_DIR/logs"
+pass "lab up, demo profile, no stack"
+
+# -- display, tray host, app
+n=87
+while [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ]; do
+  n=$((n + 1))
+done
+DISPLAY_NUM=:$n
+Xvfb "$DISPLAY_NUM" -screen 0 1024x768x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
+PIDS+=($!)
+export DISPLAY=$DISPLAY_NUM
+for _ in $(seq 1 50); do
+  xdpyinfo >/dev/null 2>&1 && break
+  sleep 0.1
+done
+xdpyinfo >/dev/null 2>&1 || die_with "Xvfb did not start on $DISPLAY_NUM"
+trayer --edge top --align right --widthtype pixel --width 120 --heighttype pixel --height 32 \
+  --SetDockType true --expand false >"$WORK/trayer.log" 2>&1 &
+PIDS+=($!)
+sleep 1
+
+mkdir -p "$HOOKS"
+TVPN_TEST_HOOKS="$HOOKS" RUST_LOG="${RUST_LOG:-info}" "$APP" >"$WORK/app.out" 2>&1 &
+APP_PID=$!
+PIDS+=("$APP_PID")
+
+wait_menu 60 status_line '^Disconnected$' '^(Error|Settings error|Not set up)' ||
+  die_with "the tray never showed Disconnected (status [$(menu_field status_line)])"
+if [ "$(menu_field action)" != connect ] || [ "$(menu_field action_enabled)" != True ]; then
+  die_with "Disconnected, but the action is [$(menu_field action)] enabled=[$(menu_field action_enabled)]"
+fi
+pass "tray shows Disconnected with Connect"
+
+# -- connect through the hook
+t0=$SECONDS
+click action
+wait_menu 20 status_line '^Connecting' || die_with "Connect did not start"
+GIVE_UP_LOG="connect failed" wait_menu 240 status_line "^Protected.*${EXIT_IP//./\\.}" '^(Error|Settings error)' ||
+  die_with "the status line never showed the lab's exit IP $EXIT_IP"
+[ "$(menu_field action)" = disconnect ] || die_with "connected, but the action is [$(menu_field action)]"
+pass "connected in $((SECONDS - t0)) s: [$(menu_field status_line)] [$(menu_field health_line)]"
+
+# -- an unchanged snapshot stays fresh: 7 s idle (the stale limit is 5 s)
+sleep 7
+[[ $(menu_field status_line) == Protected* ]] ||
+  die_with "after 7 s idle the status is [$(menu_field status_line)] (stale rule misfired?)"
+pass "still [$(menu_field status_line)] after 7 s without a change"
+
+# -- open the menu on the tray host, screenshot
+# The app's icon, embedded in trayer (tray-icon names its window class so).
+icon_win=$(xdotool search --onlyvisible --class 'tray-icon tray app' 2>/dev/null | head -n 1)
+[ -n "$icon_win" ] || die_with "the app's icon is not in the tray host"
+eval "$(xdotool getwindowgeometry --shell "$icon_win")"
+shot() {
+  /usr/bin/import -display "$DISPLAY" -window root "$1" 2>/dev/null ||
+    xwd -root -silent | /usr/bin/convert xwd:- "$1"
+}
+shot "$WORK/before.png"
+xdotool mousemove $((X + WIDTH / 2)) $((Y + HEIGHT / 2)) click 1
+# The menu is open when a large part of the screen changed (a 150x150 px
+# area at least: the menu has 13 rows).
+changed=0
+for _ in $(seq 1 20); do
+  sleep 0.25
+  shot "$ARTIFACTS/tray-menu.png"
+  changed=$(/usr/bin/compare -metric AE "$WORK/before.png" "$ARTIFACTS/tray-menu.png" null: 2>&1 | awk '{ print int($1) }')
+  [ "${changed:-0}" -ge 22500 ] && break
+done
+xdotool key Escape
+[ "${changed:-0}" -ge 22500 ] ||
+  die_with "the tray menu did not open: $changed pixels changed (screenshot: $ARTIFACTS/tray-menu.png)"
+pass "tray menu opened; screenshot $ARTIFACTS/tray-menu.png"
+
+# -- Verify Protection… through the hook: every check passes
+t0=$SECONDS
+rm -f "$HOOKS/verify.json"
+click verify
+deadline=$((SECONDS + 90))
+while [ ! -s "$HOOKS/verify.json" ] && [ "$SECONDS" -lt "$deadline" ]; do
+  sleep 0.5
+done
+[ -s "$HOOKS/verify.json" ] || die_with "Verify Protection wrote no result in 90 s"
+cp "$HOOKS/verify.json" "$ARTIFACTS/tray-verify.json"
+verdict=$(python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); print(v["protected"], v["summary"])' "$HOOKS/verify.json")
+[[ $verdict == True* ]] || die_with "Verify Protection: $verdict"
+pass "Verify Protection in $((SECONDS - t0)) s: ${verdict#True }"
+wait_menu 10 action '^disconnect$' || die_with "after verify, the action is [$(menu_field action)]"
+
+# -- disconnect through the hook
+t0=$SECONDS
+click action
+wait_menu 90 status_line '^Disconnected$' || die_with "the tray never showed Disconnected"
+deadline=$((SECONDS + 30))
+while [ -n "$(stack_containers)" ] && [ "$SECONDS" -lt "$deadline" ]; do
+  sleep 0.5
+done
+[ -z "$(stack_containers)" ] || die_with "containers left after Disconnect: $(stack_containers | tr '\n' ' ')"
+stack_state=$("$TVPN" status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["stack"]["state"])')
+[ "$stack_state" = absent ] || die_with "tvpn status: stack [$stack_state], wanted [absent]"
+pass "disconnected in $((SECONDS - t0)) s; no container of the demo stack left"
+
+# -- Cancel while connecting: the connect task is aborted and what it had
+# started is removed (up to 3 tries: a lab connect takes about 2 s, and the
+# click must land before it ends)
+app_log() {
+  cat "$TVPN_CONFIG_DIR"/logs/torrent-vpn*.log 2>/dev/null
+}
+cancelled=0
+for try in 1 2 3; do
+  before=$(app_log | grep -c "connect cancelled")
+  click action
+  wait_menu 20 action '^cancel$' || die_with "Connect (try $try) never offered Cancel"
+  click action
+  wait_menu 60 status_line '^(Disconnected|Protected.*)$' ||
+    die_with "after Cancel (try $try), the status is [$(menu_field status_line)]"
+  if [ "$(app_log | grep -c "connect cancelled")" -gt "$before" ]; then
+    cancelled=1
+    break
+  fi
+  echo "     (try $try: the connect ended before the Cancel click; again)"
+  wait_menu 30 action '^disconnect$' || die_with "after the connect, the action is [$(menu_field action)]"
+  click action
+  wait_menu 60 status_line '^Disconnected$' || die_with "the tray never showed Disconnected"
+done
+[ "$cancelled" = 1 ] || die_with "Cancel never landed while connecting (3 tries)"
+wait_menu 60 status_line '^Disconnected$' || die_with "after Cancel, the status is [$(menu_field status_line)]"
+deadline=$((SECONDS + 30))
+while [ -n "$(stack_containers)" ] && [ "$SECONDS" -lt "$deadline" ]; do
+  sleep 0.5
+done
+[ -z "$(stack_containers)" ] || die_with "containers left after Cancel: $(stack_containers | tr '\n' ' ')"
+last_step=$(grep -o '"status_line": *"Connecting[^"]*' "$HOOKS/menu-history.jsonl" | tail -n 1 | sed 's/.*"Connecting/Connecting/')
+pass "Cancel during [$last_step]: no container left"
+
+# -- the tray never fell back to "Status unknown" once the monitor ran (an
+# unchanged snapshot is kept fresh by the monitor's heartbeat)
+history=$(python3 - "$HOOKS/menu-history.jsonl" <<'PY'
+import json, sys
+lines = [json.loads(l)["model"]["status_line"] for l in open(sys.argv[1]) if l.strip()]
+seen = False
+for s in lines:
+    if s != "Status unknown":
+        seen = True
+    elif seen:
+        print("Status unknown after: " + " -> ".join(lines))
+        sys.exit(1)
+print(" -> ".join(s for i, s in enumerate(lines) if i == 0 or lines[i - 1] != s))
+PY
+) || die_with "$history"
+pass "status lines: $history"
+
+# -- Quit exits 0 and leaves a connected stack running (the kill switch
+# protects without the app)
+click action
+GIVE_UP_LOG="connect failed" wait_menu 240 status_line "^Protected.*${EXIT_IP//./\\.}" '^(Error|Settings error)' ||
+  die_with "the second connect never showed the lab's exit IP"
+click quit
+for _ in $(seq 1 50); do
+  kill -0 "$APP_PID" 2>/dev/null || break
+  sleep 0.1
+done
+if kill -0 "$APP_PID" 2>/dev/null; then
+  die_with "Quit did not end the app"
+fi
+wait "$APP_PID"
+rc=$?
+[ "$rc" -eq 0 ] || die_with "the app exited with $rc after Quit"
+running=$(docker ps -q --filter "label=dev.torrentvpn.profile=lab-demo" | wc -l)
+[ "$running" -eq 2 ] || die_with "after Quit, $running of the stack's 2 containers run"
+"$TVPN" disconnect >/dev/null || die_with "tvpn disconnect failed after the test"
+[ -z "$(stack_containers)" ] || die_with "containers left after tvpn disconnect"
+pass "Quit exits 0; the stack kept running (2 containers) until tvpn disconnect"
+
+finish

@@ -1,0 +1,404 @@
+//! The command layer's pure functions, with the in-memory secret store.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::json;
+use tvpn_core::paths::AppPaths;
+use tvpn_core::secrets::{ExposeSecret, MemoryStore, SecretError, SecretKind, SecretStore};
+use tvpn_core::settings::Settings;
+
+use super::demo::{self, DemoSource};
+use super::import::{self, Source};
+use super::settings_form::{self, SecretsInput, SettingsForm};
+
+const PRIVATE_KEY: &str = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=";
+const PUBLIC_KEY: &str = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+
+fn form() -> SettingsForm {
+    SettingsForm {
+        provider: "custom".into(),
+        vpn_type: "wireguard".into(),
+        server_countries: String::new(),
+        port_forwarding: false,
+        endpoint: "203.0.113.5:51820".into(),
+        public_key: PUBLIC_KEY.into(),
+        addresses: "10.64.0.2/32".into(),
+        downloads_dir: "/srv/downloads/Torrents".into(),
+        lan_access: false,
+        lan_subnets: String::new(),
+    }
+}
+
+fn secrets(v: serde_json::Value) -> SecretsInput {
+    serde_json::from_value(v).unwrap()
+}
+
+fn nothing_stored(store: &dyn SecretStore, profile: &str) -> bool {
+    SecretKind::ALL
+        .into_iter()
+        .all(|k| store.get(profile, k).unwrap().is_none())
+}
+
+fn fields(e: &super::CommandError) -> Vec<&str> {
+    e.fields.iter().map(|f| f.field.as_str()).collect()
+}
+
+#[test]
+fn an_invalid_key_is_a_field_error_and_nothing_is_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.toml");
+    let store = MemoryStore::default();
+    let err = settings_form::save(
+        &file,
+        &store,
+        &form(),
+        secrets(json!({"wireguard_private_key": "not-a-key"})),
+    )
+    .unwrap_err();
+    assert_eq!(fields(&err), ["secrets.wireguard-private-key"], "{err:?}");
+    assert!(err.fields[0].message.contains("not a WireGuard key"));
+    assert!(err.message.contains("nothing was saved"));
+    assert!(!file.exists());
+    assert!(nothing_stored(&store, "default"));
+}
+
+#[test]
+fn an_invalid_submit_leaves_the_file_and_the_store_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.toml");
+    let store = MemoryStore::default();
+    settings_form::save(
+        &file,
+        &store,
+        &form(),
+        secrets(json!({"wireguard_private_key": PRIVATE_KEY})),
+    )
+    .unwrap();
+    let before = std::fs::read(&file).unwrap();
+
+    // A valid new key, but an invalid public key and LAN subnet: neither is kept.
+    let other_key = "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=";
+    assert!(tvpn_core::settings::is_wireguard_key(other_key));
+    let mut bad = form();
+    bad.public_key = "short".into();
+    bad.lan_subnets = "192.168.1.7/24".into();
+    bad.downloads_dir = "/tmp/other".into();
+    let err = settings_form::save(
+        &file,
+        &store,
+        &bad,
+        secrets(json!({"wireguard_private_key": other_key})),
+    )
+    .unwrap_err();
+    assert_eq!(
+        fields(&err),
+        ["vpn.wireguard.public_key", "stack.lan_subnets[0]"],
+        "{err:?}"
+    );
+    assert!(err.fields[1].message.contains("192.168.1.0/24"));
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    let kept = store
+        .get("default", SecretKind::WireguardPrivateKey)
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.expose_secret(), PRIVATE_KEY);
+}
+
+#[test]
+fn a_valid_submit_saves_the_settings_and_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.toml");
+    let store = MemoryStore::default();
+    let mut f = form();
+    f.lan_access = true;
+    f.lan_subnets = "192.168.1.0/24, 10.0.0.0/8".into();
+    f.server_countries = "Sweden, Netherlands".into();
+    settings_form::save(
+        &file,
+        &store,
+        &f,
+        secrets(json!({"wireguard_private_key": format!("  {PRIVATE_KEY}\n")})),
+    )
+    .unwrap();
+    let saved = Settings::load(&file).unwrap().unwrap();
+    assert_eq!(
+        saved.vpn.wireguard.endpoint,
+        Some("203.0.113.5:51820".parse().unwrap())
+    );
+    assert_eq!(saved.vpn.wireguard.public_key.as_deref(), Some(PUBLIC_KEY));
+    assert_eq!(saved.vpn.server_countries, ["Sweden", "Netherlands"]);
+    assert_eq!(saved.stack.bind_address.to_string(), "0.0.0.0");
+    assert_eq!(saved.stack.lan_subnets.len(), 2);
+    assert_eq!(
+        store
+            .get("default", SecretKind::WireguardPrivateKey)
+            .unwrap()
+            .unwrap()
+            .expose_secret(),
+        PRIVATE_KEY
+    );
+    assert!(!std::fs::read_to_string(&file)
+        .unwrap()
+        .contains(PRIVATE_KEY));
+
+    // Editing later keeps the stored key and the settings the form does not show.
+    let mut with_env = saved.clone();
+    with_env
+        .stack
+        .gateway_env
+        .insert("LOG_LEVEL".into(), "debug".into());
+    with_env.save(&file).unwrap();
+    let mut edit = SettingsForm::from_settings(&with_env);
+    edit.lan_access = false;
+    settings_form::save(&file, &store, &edit, SecretsInput::default()).unwrap();
+    let again = Settings::load(&file).unwrap().unwrap();
+    assert_eq!(again.stack.bind_address.to_string(), "127.0.0.1");
+    assert_eq!(again.stack.gateway_env.get("LOG_LEVEL").unwrap(), "debug");
+}
+
+#[test]
+fn required_secrets_and_unparsable_fields_are_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.toml");
+    let store = MemoryStore::default();
+    let mut f = form();
+    f.endpoint = "vpn.example.com:51820".into();
+    f.addresses = "10.64.0.2/32 nonsense".into();
+    let err = settings_form::save(&file, &store, &f, SecretsInput::default()).unwrap_err();
+    assert_eq!(
+        fields(&err),
+        [
+            "vpn.wireguard.endpoint",
+            "vpn.wireguard.addresses",
+            "secrets.wireguard-private-key"
+        ],
+        "{err:?}"
+    );
+    assert!(err.fields[2].message.starts_with("required"));
+
+    let mut ovpn = form();
+    ovpn.provider = "mullvad".into();
+    ovpn.vpn_type = "openvpn".into();
+    let err = settings_form::save(&file, &store, &ovpn, secrets(json!({"openvpn_user": "me"})))
+        .unwrap_err();
+    assert_eq!(fields(&err), ["secrets.openvpn-password"], "{err:?}");
+    assert!(!file.exists());
+    assert!(nothing_stored(&store, "default"));
+}
+
+#[test]
+fn a_locked_keychain_saves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.toml");
+    let store = MemoryStore::failing(SecretError::Locked("test".into()));
+    let err = settings_form::save(
+        &file,
+        &store,
+        &form(),
+        secrets(json!({"wireguard_private_key": PRIVATE_KEY})),
+    )
+    .unwrap_err();
+    assert!(err.message.contains("locked"), "{err:?}");
+    assert!(!file.exists());
+}
+
+#[test]
+fn the_view_says_stored_but_never_holds_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = AppPaths::in_dir(dir.path().to_path_buf());
+    let store = MemoryStore::default();
+    let no_demo = DemoSource::in_repo(dir.path().join("no-repo"), None);
+    let view = settings_form::load_view(&paths, Ok(&store), &no_demo);
+    assert!(!view.configured);
+    assert!(!view.demo.available);
+    assert!(view.providers.contains(&"mullvad"));
+
+    settings_form::save(
+        &paths.settings_file(),
+        &store,
+        &form(),
+        secrets(json!({"wireguard_private_key": PRIVATE_KEY, "openvpn_password": "hunter2-pw"})),
+    )
+    .unwrap();
+    let view = settings_form::load_view(&paths, Ok(&store), &no_demo);
+    assert!(view.configured);
+    assert_eq!(view.form, form());
+    let stored: Vec<(&str, Option<bool>)> = view
+        .secrets
+        .iter()
+        .map(|s| (s.kind.key(), s.stored))
+        .collect();
+    assert!(stored.contains(&("wireguard-private-key", Some(true))));
+    assert!(stored.contains(&("wireguard-preshared-key", Some(false))));
+    let shown = serde_json::to_string(&view).unwrap();
+    assert!(!shown.contains(PRIVATE_KEY) && !shown.contains("hunter2"));
+
+    let locked = MemoryStore::failing(SecretError::Locked("test".into()));
+    let view = settings_form::load_view(&paths, Ok(&locked), &no_demo);
+    assert!(view.keychain_error.unwrap().contains("locked"));
+    assert!(view.secrets.iter().all(|s| s.stored.is_none()));
+}
+
+#[test]
+fn secrets_input_trims_wraps_and_hides() {
+    let s = secrets(json!({"wireguard_private_key": "  abc \n", "openvpn_user": "   "}));
+    assert_eq!(
+        s.wireguard_private_key.as_ref().unwrap().expose_secret(),
+        "abc"
+    );
+    assert!(s.openvpn_user.is_none());
+    assert!(!format!("{s:?}").contains("abc"));
+    assert!(serde_json::from_value::<SecretsInput>(json!({"other": "x"})).is_err());
+}
+
+fn env_file(dir: &Path) -> PathBuf {
+    let path = dir.join(".env");
+    std::fs::write(
+        &path,
+        format!(
+            "# my compose setup\nVPN_SERVICE_PROVIDER=custom\nVPN_TYPE=wireguard\n\
+             WIREGUARD_PRIVATE_KEY={PRIVATE_KEY}\nWIREGUARD_ADDRESSES=10.64.0.2/32\n\
+             WIREGUARD_PUBLIC_KEY={PUBLIC_KEY}\nWIREGUARD_ENDPOINT_IP=203.0.113.5\n\
+             WIREGUARD_ENDPOINT_PORT=51820\nOTHER=kept\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_env_import_shows_its_plan_then_scrubs_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config/settings.toml");
+    let env = env_file(dir.path());
+    let original = std::fs::read_to_string(&env).unwrap();
+    let source = Source::File(env.clone());
+
+    let plan = import::plan_view(&file, &source).unwrap();
+    assert_eq!(plan.format, "env");
+    assert!(plan.new_settings_file);
+    assert_eq!(plan.secrets.len(), 1);
+    assert_eq!(plan.secrets[0].kind, SecretKind::WireguardPrivateKey);
+    assert_eq!(plan.scrubbed.len(), 1);
+    assert_eq!(plan.scrubbed[0].line, 4);
+    assert!(plan.file_outcome.contains("replaced by a comment"));
+    assert!(plan.rendered.contains("replaced by"));
+    assert!(!serde_json::to_string(&plan).unwrap().contains(PRIVATE_KEY));
+    assert_eq!(std::fs::read_to_string(&env).unwrap(), original);
+    assert!(!file.exists());
+
+    let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
+    // A plan that no longer matches the file is refused.
+    let err = import::apply(&file, &source, "stale", Arc::clone(&store)).unwrap_err();
+    assert!(err.message.contains("changed since"), "{err:?}");
+    assert!(!file.exists());
+
+    let done = import::apply(&file, &source, &plan.token, Arc::clone(&store)).unwrap();
+    assert!(done.file_rewritten && done.settings_saved);
+    let scrubbed = std::fs::read_to_string(&env).unwrap();
+    assert!(!scrubbed.contains(PRIVATE_KEY));
+    assert!(scrubbed.contains("# WIREGUARD_PRIVATE_KEY: moved to"));
+    assert!(scrubbed.contains("OTHER=kept"));
+    assert!(Settings::load(&file).unwrap().is_some());
+    assert_eq!(
+        store
+            .get("default", SecretKind::WireguardPrivateKey)
+            .unwrap()
+            .unwrap()
+            .expose_secret(),
+        PRIVATE_KEY
+    );
+}
+
+#[test]
+fn an_invalid_env_file_lists_its_problems_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.toml");
+    let env = dir.path().join(".env");
+    std::fs::write(
+        &env,
+        "WIREGUARD_PRIVATE_KEY=nope\nVPN_TYPE=carrier-pigeon\n",
+    )
+    .unwrap();
+    let err = import::plan_view(&file, &Source::File(env)).unwrap_err();
+    assert_eq!(err.details.len(), 2, "{err:?}");
+    assert!(err
+        .details
+        .iter()
+        .any(|d| d.starts_with("line 1: WIREGUARD_PRIVATE_KEY")));
+    assert!(!err.details.join(" ").contains("nope"));
+}
+
+#[test]
+fn a_wg_quick_text_import_stores_the_key_and_the_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.toml");
+    let text = format!(
+        "[Interface]\nPrivateKey = {PRIVATE_KEY}\nAddress = 10.64.0.2/32\nDNS = 10.64.0.1\n\n\
+         [Peer]\nPublicKey = {PUBLIC_KEY}\nEndpoint = 203.0.113.5:51820\nAllowedIPs = 0.0.0.0/0\n"
+    );
+    let source = || {
+        let t: import::SecretText = serde_json::from_value(json!(text)).unwrap();
+        Source::Text(t)
+    };
+    let plan = import::plan_view(&file, &source()).unwrap();
+    assert_eq!(plan.format, "wg-quick");
+    assert!(plan.file_outcome.contains("stays as it is"));
+    let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
+    import::apply(&file, &source(), &plan.token, Arc::clone(&store)).unwrap();
+    let saved = Settings::load(&file).unwrap().unwrap();
+    assert_eq!(saved.vpn.wireguard.public_key.as_deref(), Some(PUBLIC_KEY));
+    assert!(store
+        .get("default", SecretKind::WireguardPrivateKey)
+        .unwrap()
+        .is_some());
+
+    // A .env file only comes by path, so that it can be scrubbed.
+    let env: import::SecretText =
+        serde_json::from_value(json!(format!("WIREGUARD_PRIVATE_KEY={PRIVATE_KEY}\n"))).unwrap();
+    let err = import::plan_view(&file, &Source::Text(env)).unwrap_err();
+    assert!(err.message.contains("from its path"), "{err:?}");
+}
+
+#[test]
+fn the_demo_is_offered_like_scripts_run_and_copied_with_its_keys() {
+    let repo = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let file = config.path().join("settings.toml");
+    let source = DemoSource::in_repo(repo.path().to_path_buf(), None);
+    assert!(!source.offer().available);
+    assert!(
+        !DemoSource::in_repo(repo.path().to_path_buf(), Some("1".into()))
+            .offer()
+            .available
+    );
+
+    let mut demo_settings = Settings::new_custom_wireguard();
+    demo_settings.profile = "lab-demo".into();
+    demo_settings.vpn.wireguard.endpoint = Some("10.222.0.3:51820".parse().unwrap());
+    demo_settings.vpn.wireguard.public_key = Some(PUBLIC_KEY.into());
+    demo_settings.vpn.wireguard.addresses = vec!["10.66.66.2/32".parse().unwrap()];
+    demo_settings.save(&source.settings_file).unwrap();
+    assert!(source.offer().available && source.offer().ready);
+    assert!(
+        !DemoSource::in_repo(repo.path().to_path_buf(), Some("0".into()))
+            .offer()
+            .available
+    );
+
+    let store = MemoryStore::default();
+    let err = demo::adopt(&source, &file, &store).unwrap_err();
+    assert!(err.message.contains("scripts/lab up"), "{err:?}");
+    assert!(!file.exists());
+    store
+        .set(
+            "lab-demo",
+            SecretKind::WireguardPrivateKey,
+            &PRIVATE_KEY.to_owned().into(),
+        )
+        .unwrap();
+    demo::adopt(&source, &file, &store).unwrap();
+    assert_eq!(Settings::load(&file).unwrap().unwrap(), demo_settings);
+    assert!(demo::adopt(&source, &file, &store).is_err());
+}
