@@ -313,24 +313,7 @@ fn split_list(text: &str, spaces: bool) -> impl Iterator<Item = &str> {
 
 /// Subnets; with `hosts`, a bare address is a host route, as wg-quick reads it.
 fn parse_nets(text: &str, hosts: bool) -> Result<Vec<ipnet::IpNet>, String> {
-    let mut nets = Vec::new();
-    for piece in split_list(text, true) {
-        let net = piece.parse::<ipnet::IpNet>().ok().or_else(|| {
-            hosts
-                .then(|| piece.parse::<IpAddr>().ok().map(ipnet::IpNet::from))
-                .flatten()
-        });
-        match net {
-            Some(n) => nets.push(n),
-            None if hosts => {
-                return Err(format!(
-                    "{piece:?} is not an address with a prefix like 10.64.0.2/32"
-                ))
-            }
-            None => return Err(format!("{piece:?} is not a subnet like 192.168.1.0/24")),
-        }
-    }
-    Ok(nets)
+    tvpn_core::settings::parse_nets(split_list(text, true), hosts)
 }
 
 fn expand_home(p: &str) -> PathBuf {

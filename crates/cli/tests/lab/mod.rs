@@ -45,14 +45,17 @@ pub async fn docker() -> Docker {
         .expect("the Docker engine answers")
 }
 
-fn free_port() -> u16 {
-    loop {
+/// `N` distinct free high ports on 127.0.0.1 (all bound at once, then
+/// released, so that no two are the same).
+fn free_ports<const N: usize>() -> [u16; N] {
+    let mut listeners = Vec::new();
+    while listeners.len() < N {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        if port >= 20000 {
-            return port;
+        if l.local_addr().unwrap().port() >= 20000 {
+            listeners.push(l);
         }
     }
+    std::array::from_fn(|i| listeners[i].local_addr().unwrap().port())
 }
 
 pub struct Profile {
@@ -97,13 +100,14 @@ impl Profile {
                 .to_owned()
         };
         let suffix = format!("{}-{}", std::process::id(), tag);
+        let ports = free_ports::<2>();
         let profile = Self {
             dir: tempfile::tempdir().unwrap(),
             downloads: tempfile::tempdir().unwrap(),
             name: format!("test-{suffix}"),
             project: format!("tvpn-t{suffix}"),
-            webui_port: free_port(),
-            control_port: free_port(),
+            webui_port: ports[0],
+            control_port: ports[1],
             client_key: read("keys/client.key"),
             psk: read("keys/psk"),
         };

@@ -898,27 +898,9 @@ fn endpoint(v: &str, ctx: &ImportContext<'_>) -> Result<(SocketAddr, Option<Stri
     }
 }
 
-/// Comma-separated subnets. With `hosts`, a bare address is a host route
-/// (`/32`, `/128`), as wg-quick reads it.
+/// Comma-separated subnets (see [`crate::settings::parse_nets`]).
 fn parse_nets(v: &str, hosts: bool) -> Result<Vec<IpNet>, String> {
-    let mut nets = Vec::new();
-    for piece in v.split(',').map(str::trim) {
-        let net = piece.parse::<IpNet>().ok().or_else(|| {
-            hosts
-                .then(|| piece.parse::<IpAddr>().ok().map(IpNet::from))
-                .flatten()
-        });
-        match net {
-            Some(n) => nets.push(n),
-            None if hosts => {
-                return Err(format!(
-                    "{piece:?} is not an address with a prefix like 10.64.0.2/32"
-                ))
-            }
-            None => return Err(format!("{piece:?} is not a subnet like 192.168.1.0/24")),
-        }
-    }
-    Ok(nets)
+    crate::settings::parse_nets(v.split(','), hosts)
 }
 
 fn parse_port(v: &str) -> Result<u16, String> {

@@ -288,6 +288,33 @@ impl SettingsError {
 }
 
 /// True when `s` is a WireGuard key: standard base64 of exactly 32 bytes.
+/// Subnets, one per piece. With `hosts`, a bare
+/// address is a host route (`/32`, `/128`), as wg-quick reads it. The error
+/// names the piece and the shape expected.
+pub fn parse_nets<'a>(
+    pieces: impl IntoIterator<Item = &'a str>,
+    hosts: bool,
+) -> Result<Vec<IpNet>, String> {
+    let mut nets = Vec::new();
+    for piece in pieces.into_iter().map(str::trim) {
+        let net = piece.parse::<IpNet>().ok().or_else(|| {
+            hosts
+                .then(|| piece.parse::<IpAddr>().ok().map(IpNet::from))
+                .flatten()
+        });
+        match net {
+            Some(n) => nets.push(n),
+            None if hosts => {
+                return Err(format!(
+                    "{piece:?} is not an address with a prefix like 10.64.0.2/32"
+                ))
+            }
+            None => return Err(format!("{piece:?} is not a subnet like 192.168.1.0/24")),
+        }
+    }
+    Ok(nets)
+}
+
 pub fn is_wireguard_key(s: &str) -> bool {
     s.len() == 44
         && base64::engine::general_purpose::STANDARD

@@ -46,15 +46,22 @@ pub async fn require_image(docker: &Docker, image: &str) {
     }
 }
 
-/// A free high port on 127.0.0.1 (bound, then released).
-pub fn free_port() -> u16 {
-    loop {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        if port >= 20000 {
-            return port;
+/// `N` distinct free high ports on 127.0.0.1 (all bound at once, then
+/// released, so that no two are the same).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let mut listeners = Vec::new();
+    while listeners.len() < N {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        if l.local_addr().unwrap().port() >= 20000 {
+            listeners.push(l);
         }
     }
+    std::array::from_fn(|i| listeners[i].local_addr().unwrap().port())
+}
+
+/// A free high port on 127.0.0.1 (bound, then released).
+pub fn free_port() -> u16 {
+    free_ports::<1>()[0]
 }
 
 fn unique(prefix: &str) -> String {
