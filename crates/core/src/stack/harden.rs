@@ -20,9 +20,9 @@ use crate::settings::Settings;
 pub const QBITTORRENT_CONF: &str = "/config/qBittorrent/qBittorrent.conf";
 /// qBittorrent ≤ 4.6.0's Web UI password when none was set.
 const LEGACY_DEFAULT_PASSWORD: &str = "adminadmin";
-/// How long a 5.x temporary password may take to reach the log once the
-/// Web UI answers (it is printed as the Web UI starts).
-const TEMP_PASSWORD_WAIT: Duration = Duration::from_secs(5);
+/// How long a temporary password may take to reach the log once the Web UI
+/// answers (it is printed as the Web UI starts; a busy machine delays it).
+const TEMP_PASSWORD_WAIT: Duration = Duration::from_secs(30);
 /// How long to wait for a forwarded port after the tunnel is up.
 const FORWARDED_PORT_WAIT: Duration = Duration::from_secs(10);
 
@@ -150,7 +150,10 @@ pub async fn login(
     Ok(true)
 }
 
-/// The temporary password qBittorrent 5.x printed in this run, if any.
+/// The temporary password qBittorrent (4.6.1 and later) printed in this
+/// run. `None` for older versions (seen in the log's `qBittorrent vX.Y.Z
+/// started` line), which use the legacy default instead, or when none came
+/// within [`TEMP_PASSWORD_WAIT`].
 async fn temporary_password(docker: &Docker, service: &Inspected) -> Option<SecretString> {
     let since = engine::unix_seconds(&service.started_at)
         .and_then(|s| i32::try_from(s).ok())
@@ -161,12 +164,23 @@ async fn temporary_password(docker: &Docker, service: &Inspected) -> Option<Secr
         if let Some(p) = qbittorrent::parse_temporary_password(&logs) {
             return Some(p);
         }
-        // 4.x never prints one.
-        if Instant::now() >= deadline {
+        if logged_version(&logs).is_some_and(|v| v < (4, 6, 1)) || Instant::now() >= deadline {
             return None;
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+}
+
+/// The version in qBittorrent's `qBittorrent v4.5.2 started` log line.
+fn logged_version(logs: &str) -> Option<(u32, u32, u32)> {
+    let rest = logs.split("qBittorrent v").nth(1)?;
+    let version = rest.split_whitespace().next()?;
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    Some((
+        parts.next()??,
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+    ))
 }
 
 /// The ports the gateway forwards, waiting a little after the tunnel came
@@ -289,6 +303,18 @@ pub async fn harden(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_from_the_log() {
+        let log = "(N) 2026-11-24T23:57:47 - qBittorrent v4.5.2 started\nWebUI will be started";
+        assert_eq!(logged_version(log), Some((4, 5, 2)));
+        assert_eq!(
+            logged_version("(N) x - qBittorrent v5.1.0 started"),
+            Some((5, 1, 0))
+        );
+        assert_eq!(logged_version("nothing yet"), None);
+        assert!(logged_version(log).is_some_and(|v| v < (4, 6, 1)));
+    }
 
     #[test]
     fn password_in_config() {
