@@ -6,6 +6,7 @@
 
 pub mod docker;
 pub mod gluetun;
+mod http;
 pub mod import;
 pub mod monitor;
 pub mod paths;

@@ -536,21 +536,10 @@ impl GluetunClient {
 }
 
 fn parse_base_url(raw: &str) -> Result<Url, GluetunError> {
-    let invalid = |reason: String| GluetunError::InvalidUrl {
+    crate::http::base_url(raw).map_err(|reason| GluetunError::InvalidUrl {
         url: raw.to_owned(),
         reason,
-    };
-    let url = Url::parse(raw.trim()).map_err(|e| invalid(e.to_string()))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid("the scheme must be http or https".to_owned()));
-    }
-    if url.host().is_none() {
-        return Err(invalid("there is no host".to_owned()));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("credentials do not belong in the URL".to_owned()));
-    }
-    Ok(url)
+    })
 }
 
 fn unreachable(base: &Url, route: Route, e: &reqwest::Error, timeout: Duration) -> GluetunError {

@@ -528,21 +528,10 @@ fn action_route(stop: bool, version: ApiVersion) -> &'static str {
 }
 
 fn parse_base_url(raw: &str) -> Result<Url, QbitError> {
-    let invalid = |reason: String| QbitError::InvalidUrl {
+    crate::http::base_url(raw).map_err(|reason| QbitError::InvalidUrl {
         url: raw.to_owned(),
         reason,
-    };
-    let url = Url::parse(raw.trim()).map_err(|e| invalid(e.to_string()))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid("the scheme must be http or https".to_owned()));
-    }
-    if url.host().is_none() {
-        return Err(invalid("there is no host".to_owned()));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("credentials do not belong in the URL".to_owned()));
-    }
-    Ok(url)
+    })
 }
 
 fn unreachable(base: &Url, route: &str, e: &reqwest::Error) -> QbitError {
