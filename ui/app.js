@@ -87,12 +87,27 @@ function fillProviders(providers) {
   }));
 }
 
+function fillForwarders(forwarders) {
+  const sel = $("port-forwarding-provider");
+  if (sel.options.length === forwarders.length + 1) return;
+  const none = document.createElement("option");
+  none.value = "";
+  none.textContent = "the provider's own";
+  sel.replaceChildren(none, ...forwarders.map((p) => {
+    const o = document.createElement("option");
+    o.value = p;
+    o.textContent = p;
+    return o;
+  }));
+}
+
 function fillForm(form) {
   $("provider").value = form.provider;
   $("type-wireguard").checked = form.vpn_type === "wireguard";
   $("type-openvpn").checked = form.vpn_type === "openvpn";
   $("server-countries").value = form.server_countries;
   $("port-forwarding").checked = form.port_forwarding;
+  $("port-forwarding-provider").value = form.port_forwarding_provider || "";
   $("endpoint").value = form.endpoint;
   $("public-key").value = form.public_key;
   $("addresses").value = form.addresses;
@@ -122,6 +137,7 @@ function showTypeFields() {
 
 function render() {
   fillProviders(view.providers);
+  fillForwarders(view.port_forwarding_providers);
   fillForm(view.form);
   showSecretStates(view.secrets);
   const onboarding = !view.configured;
@@ -151,6 +167,7 @@ function readForm() {
     vpn_type: $("type-openvpn").checked ? "openvpn" : "wireguard",
     server_countries: $("server-countries").value,
     port_forwarding: $("port-forwarding").checked,
+    port_forwarding_provider: $("port-forwarding-provider").value,
     endpoint: $("endpoint").value,
     public_key: $("public-key").value,
     addresses: $("addresses").value,

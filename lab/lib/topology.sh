@@ -74,7 +74,8 @@ lab_check_dns() {
 }
 
 lab_check_vpn() {
-  [ "$(docker exec tvpn-lab-vpn wg show wg0 listen-port)" = 51820 ]
+  [ "$(docker exec tvpn-lab-vpn wg show wg0 listen-port)" = 51820 ] &&
+    docker exec tvpn-lab-vpn lab-natpmp port >/dev/null
 }
 
 lab_check_router() {
@@ -123,6 +124,7 @@ provider = "custom"
 type = "wireguard"
 server_countries = []
 port_forwarding = true
+port_forwarding_provider = "protonvpn"
 
 [vpn.wireguard]
 endpoint = "$LAB_EXIT_IP:51820"
@@ -148,7 +150,6 @@ probe_target = "$LAB_ECHO_IP"
 
 [stack.gateway_env]
 LAB_UPLINK = "$LAB_ROUTER_LAN_IP"
-LAB_FORWARDED_PORT = "41000"
 DNS_UPSTREAM_RESOLVER_TYPE = "plain"
 DNS_UPSTREAM_PLAIN_ADDRESSES = "$LAB_DNS_IP:53"
 HEALTH_TARGET_ADDRESSES = "$LAB_ECHO_IP:80"
@@ -234,7 +235,7 @@ lab_up() {
   local ok=1
   lab_wait "echo $LAB_ECHO_IP:80" 20 lab_check_echo || ok=0
   lab_wait "dns $LAB_DNS_IP:53" 20 lab_check_dns || ok=0
-  lab_wait "vpn server $LAB_EXIT_IP:51820" 20 lab_check_vpn || ok=0
+  lab_wait "vpn server $LAB_EXIT_IP:51820, NAT-PMP 10.66.66.1:5351" 20 lab_check_vpn || ok=0
   lab_wait "router $LAB_ROUTER_LAN_IP -> $LAB_REAL_IP" 20 lab_check_router || ok=0
   lab_wait "router path (LAN host seen as $LAB_REAL_IP)" 20 lab_check_lan_path || ok=0
   lab_wait "seeder $LAB_SEEDER_IP (WebUI :8080, torrents :8081, tracker :9000)" 60 lab_check_seeder || ok=0
@@ -259,7 +260,8 @@ lab_summary() {
   cat >&2 <<EOF
   internet $LAB_SUBNET_INTERNET ($LAB_NET_INTERNET, internal)
     router   $LAB_REAL_IP   the user's real IP (masquerades the LAN)
-    vpn      $LAB_EXIT_IP   WireGuard $LAB_EXIT_IP:51820, exit IP, ports 30000-65000 -> client
+    vpn      $LAB_EXIT_IP   WireGuard $LAB_EXIT_IP:51820, exit IP, ports 30000-65000 -> client,
+                         NAT-PMP 10.66.66.1:5351 in the tunnel (docker exec tvpn-lab-vpn lab-natpmp ...)
     echo     $LAB_ECHO_IP  http://$LAB_ECHO_IP/ and /json: the source address seen
     dns      $LAB_DNS_IP  *.lab.test only, logs every query (docker logs tvpn-lab-dns)
     seeder   $LAB_SEEDER_IP  qBittorrent 4.5 :8080 (admin/adminadmin), tracker :9000,

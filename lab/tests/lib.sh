@@ -72,16 +72,17 @@ demo_gateway_env() {
 gateway_create() {
   local name=$1 cport=$2 wport=$3 version=$4 auth=${5:--}
   shift 5 || shift $#
-  local endpoint public_key addresses
+  local endpoint public_key addresses pf_provider
   endpoint=$(demo_value endpoint)
   public_key=$(demo_value public_key)
+  pf_provider=$(demo_value port_forwarding_provider)
   addresses=$(sed -n 's/^addresses = \["\(.*\)"\]$/\1/p' "$LAB_DEMO_SETTINGS" | sed 's/", *"/,/g')
   local env_args=(
     -e VPN_SERVICE_PROVIDER=custom -e VPN_TYPE=wireguard
     -e WIREGUARD_PUBLIC_KEY="$public_key"
     -e WIREGUARD_ENDPOINT_IP="${endpoint%:*}" -e WIREGUARD_ENDPOINT_PORT="${endpoint##*:}"
     -e WIREGUARD_ADDRESSES="$addresses"
-    -e VPN_PORT_FORWARDING=on
+    -e VPN_PORT_FORWARDING=on -e VPN_PORT_FORWARDING_PROVIDER="${pf_provider:-protonvpn}"
     -e LAB_GLUETUN_VERSION="$version"
   )
   local line
@@ -136,6 +137,13 @@ gateway_wait_ready() {
   done
   echo "gateway not ready: status=[$status] ip=[$ip]" >&2
   return 1
+}
+
+# -- the lab VPN server's NAT-PMP (lab-natpmp)
+
+# natpmp CMD...: the knob, e.g. `natpmp set-port 41000`, `natpmp status`.
+natpmp() {
+  docker exec tvpn-lab-vpn lab-natpmp "$@"
 }
 
 # in_ns CONTAINER CMD...: run a command in a container sharing the gateway's namespace.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tests that prove the lab tells the truth: tunnelled traffic is seen as the VPN
 # exit address, the kill switch holds, the leak check can fail, DNS stays in
-# the tunnel, a real torrent transfer only shows the exit address, and the
-# gateway's control API behaves like gluetun v3.39 / v3.40 / v3.41 / latest.
+# the tunnel, a real torrent transfer only shows the exit address, the port
+# forwarded over NAT-PMP reaches the namespace, and the gateway's control API
+# behaves like gluetun v3.39 / v3.40 / v3.41 / latest.
 #
 # Needs `scripts/lab build`; runs `scripts/lab up` itself and `down` at the end.
 # Prints "ok - NAME" / "not ok - NAME" per test and finally
@@ -67,8 +68,9 @@ remove_fixture() {
 test_fixture() {
   remove_fixture
   write_fixture_auth
+  natpmp set-port 41000
   gateway_create "$GW" "$CPORT" "$WPORT" latest "$LOG_DIR/fixture-auth.toml" \
-    -e HEALTH_SMALL_CHECK_PERIOD=8s
+    -e HEALTH_SMALL_CHECK_PERIOD=8s -e LAB_PORT_FORWARDING_REFRESH_PERIOD=10s
   docker start "$GW" >/dev/null
   gateway_wait_ready "$CPORT" "${AUTH[@]}" || fail "gateway did not come up"
   docker run -d --name "$TOOLS" --label "$LAB_LABEL" --network "container:$GW" \
@@ -259,27 +261,116 @@ test_control_experiment() {
   echo "  back in the tunnel: echo sees $EXIT_IP"
 }
 
-# Port forwarding end to end: a listener in the namespace is reachable from the
-# lab internet on the exit address, and follows `lab set-port`.
+# gateway_wait_port CONTAINER PORT: the port file says PORT (port forwarding
+# starts last, after the public IP).
+gateway_wait_port() {
+  retry 15 sh -c "[ \"\$(docker exec $1 cat /tmp/gluetun/forwarded_port 2>/dev/null)\" = $2 ]" ||
+    fail "port file of $1: expected [$2], got [$(docker exec "$1" cat /tmp/gluetun/forwarded_port 2>&1)]"
+}
+
+# The lab VPN server's NAT-PMP answers as RFC 6886 says, inside the tunnel only.
+test_natpmp_server() {
+  local out
+  out=$(docker exec -i "$TOOLS" python3 - <<'EOF'
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect(("10.66.66.1", 5351))
+def ask(request):
+    s.send(request)
+    return s.recv(64)
+r = ask(bytes([0, 0]))
+epoch1 = struct.unpack("!I", r[4:8])[0]
+print("external", len(r), r[0], r[1], struct.unpack("!H", r[2:4])[0], socket.inet_ntoa(r[8:12]))
+r = ask(bytes([1, 0]))
+print("bad version", len(r), r[0], r[1], struct.unpack("!H", r[2:4])[0])
+r = ask(bytes([0, 9, 0, 0, 1, 2]))
+print("bad opcode", len(r), r[0], r[1], struct.unpack("!H", r[2:4])[0], r[4:].hex())
+r = ask(struct.pack("!BBHHHI", 0, 2, 0, 56789, 0, 60))
+version, opcode, result, epoch2, internal, external, lifetime = struct.unpack("!BBHIHHI", r)
+print("map tcp", len(r), version, opcode, result, internal, external, lifetime, epoch2 >= epoch1)
+EOF
+)
+  printf '%s\n' "$out" | sed 's/^/    /'
+  local lines
+  mapfile -t lines <<<"$out"
+  expect_eq "opcode 0: 12 bytes, version 0, opcode 128, success, external address" \
+    "external 12 0 128 0 $EXIT_IP" "${lines[0]}"
+  expect_eq "version 1: unsupported version (result 1), opcode 128" "bad version 8 0 128 1" "${lines[1]}"
+  expect_eq "opcode 9: the request back, opcode 137, result 5" "bad opcode 6 0 137 5 0102" "${lines[2]}"
+  expect_eq "opcode 2 (the gateway's own TCP mapping): 16 bytes, opcode 130, 56789 -> 41000, 60 s" \
+    "map tcp 16 0 130 0 56789 41000 60 True" "${lines[3]}"
+  # From the lab internet, nothing answers on the exit address.
+  out=$(docker exec -i tvpn-lab-echo python3 - <<EOF
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+try:
+    s.sendto(bytes([0, 0]), ("$EXIT_IP", 5351))
+    s.recvfrom(64)
+    print("answered")
+except OSError:
+    print("no answer")
+EOF
+)
+  expect_eq "NAT-PMP from the lab internet to $EXIT_IP:5351" "no answer" "$out"
+}
+
+# Port forwarding end to end, as gluetun's protonvpn code does it: NAT-PMP to
+# the VPN gateway 10.66.66.1 through the tunnel; a listener in the namespace
+# is reachable from the lab internet on the exit address; the port follows the
+# provider (the VPN server's knob, and `lab set-port` through it).
 test_port_forwarding() {
   gateway_wait_ready "$CPORT" "${AUTH[@]}"
+  gateway_wait_port "$GW" 41000
   expect_eq "GET /v1/portforward" '200 {"port":41000,"ports":[41000]}' "$(api "$CPORT" GET /v1/portforward "${AUTH[@]}")"
   expect_eq "port file" 41000 "$(docker exec "$GW" cat /tmp/gluetun/forwarded_port)"
+  local logs
+  logs=$(docker logs "$GW" 2>&1)
+  grep 'INFO \[port forwarding\] port forwarded is 41000$' <<<"$logs" >/dev/null || fail "no 'port forwarded is 41000' line"
+  grep 'INFO \[firewall\] setting allowed input port 56789 through interface tun0\.\.\.$' <<<"$logs" >/dev/null ||
+    fail "internal port 56789 not allowed on tun0"
+  expect_eq "the VPN server's mappings" "tcp 56789 41000 60,udp 56789 41000 60," \
+    "$(natpmp status | jq -r '.mappings[] | "\(.protocol) \(.internal) \(.external) \(.lifetime)"' | sort | tr '\n' ',')"
   pf_roundtrip 41000
+
+  # The provider changes the port: the next renewal (every 10 s on this
+  # gateway, 45 s in gluetun) gets it, and gluetun starts over.
+  local start=$SECONDS
+  natpmp set-port 43000
+  gateway_wait_port "$GW" 43000
+  echo "  the gateway followed the VPN server's knob in $((SECONDS - start)) s"
+  [ $((SECONDS - start)) -le 13 ] || fail "more than one renewal period"
+  expect_eq "GET /v1/portforward after the change" '200 {"port":43000,"ports":[43000]}' \
+    "$(api "$CPORT" GET /v1/portforward "${AUTH[@]}")"
+  logs=$(docker logs "$GW" 2>&1)
+  grep 'ERROR \[port forwarding\] external port changed from 41000 to 43000$' <<<"$logs" >/dev/null ||
+    fail "no 'external port changed' line"
+  grep 'INFO \[port forwarding\] port forwarded is 43000$' <<<"$logs" >/dev/null || fail "no log line for the new port"
+  pf_roundtrip 43000
+  pf_closed 41000
+
+  # lab set-port: the same change through the gateway's knob, applied at once.
   docker exec "$GW" /gluetun-entrypoint lab set-port 42000
+  expect_eq "the VPN server's port" 42000 "$(natpmp port)"
   expect_eq "GET /v1/portforward after set-port" '200 {"port":42000,"ports":[42000]}' "$(api "$CPORT" GET /v1/portforward "${AUTH[@]}")"
   expect_eq "port file after set-port" 42000 "$(docker exec "$GW" cat /tmp/gluetun/forwarded_port)"
-  docker logs "$GW" 2>&1 | grep '\[port forwarding\] port forwarded is 42000' >/dev/null || fail "no log line for the new port"
   pf_roundtrip 42000
-  # The old port is closed again by the kill switch.
-  docker exec -d "$TOOLS" sh -c 'timeout 6 nc -l 41000 > /tmp/pf-41000 2>&1'
-  sleep 0.5
-  if docker exec tvpn-lab-echo sh -c "echo old | nc -w 2 -N $EXIT_IP 41000" 2>/dev/null; then
-    sleep 0.5
-    if [ "$(docker exec "$TOOLS" cat /tmp/pf-41000 2>/dev/null)" = old ]; then fail "old port 41000 still open"; fi
-  fi
-  echo "  old port 41000: closed"
+  pf_closed 43000
   docker exec "$GW" /gluetun-entrypoint lab set-port 41000 >/dev/null
+}
+
+# pf_closed PORT: the port is no longer forwarded into the namespace; the VPN
+# server still DNATs it, the gateway's kill switch drops it.
+pf_closed() {
+  local port=$1
+  docker exec -d "$TOOLS" sh -c "timeout 6 nc -l $port > /tmp/pf-$port 2>&1"
+  sleep 0.5
+  if docker exec tvpn-lab-echo sh -c "echo old | nc -w 2 -N $EXIT_IP $port" 2>/dev/null; then
+    sleep 0.5
+    if [ "$(docker exec "$TOOLS" cat "/tmp/pf-$port" 2>/dev/null)" = old ]; then fail "old port $port still open"; fi
+  fi
+  echo "  old port $port: closed"
 }
 
 pf_roundtrip() {
@@ -302,6 +393,7 @@ contract_gateway() {
   local version=$1 auth=$2
   shift 2
   docker rm -f -v "$CONTRACT_GW" >/dev/null 2>&1 || true
+  natpmp set-port 41000 >/dev/null
   gateway_create "$CONTRACT_GW" "$CONTRACT_PORT" 28180 "$version" "$auth" "$@"
   docker start "$CONTRACT_GW" >/dev/null
 }
@@ -324,6 +416,7 @@ header() {
 test_contract_v339() {
   contract_gateway v3.39 "$LOG_DIR/fixture-auth.toml"
   gateway_wait_ready "$CONTRACT_PORT"
+  gateway_wait_port "$CONTRACT_GW" 41000
   local v='200 {"version":"v3.39.0","commit":"09c47c7","created":"2024-08-09T07:43:48.000Z"}'
   expect_api "no auth at all" "$v" GET /v1/version
   expect_api "config.toml ignored" '200 {"status":"running"}' GET /v1/vpn/status
@@ -350,6 +443,7 @@ test_contract_v339() {
 test_contract_v340() {
   contract_gateway v3.40 -
   gateway_wait_ready "$CONTRACT_PORT"
+  gateway_wait_port "$CONTRACT_GW" 41000
   expect_api "public role" '200 {"version":"v3.40.0","commit":"e890c50","created":"2024-12-25T20:05:55.000Z"}' GET /v1/version
   expect_api "public role" '200 {"status":"running"}' GET /v1/vpn/status
   docker logs "$CONTRACT_GW" 2>&1 | grep 'WARN \[http server\] route GET /v1/vpn/status is unprotected by default, please set up authentication' >/dev/null ||
@@ -371,6 +465,7 @@ test_contract_v340() {
 test_contract_v341() {
   contract_gateway v3.41 -
   gateway_wait_ready "$CONTRACT_PORT"
+  gateway_wait_port "$CONTRACT_GW" 41000
   expect_api "public role" '200 {"version":"v3.41.1","commit":"7f22fb3","created":"2026-02-11T14:13:34.000Z"}' GET /v1/version
   expect_api "public /v1/portforward" '200 {"port":41000}' GET /v1/portforward
   expect_api "old route redirects" '301 <a href="/v1/portforward">Moved Permanently</a>.' GET /v1/openvpn/portforwarded
@@ -407,6 +502,7 @@ EOF
   contract_gateway latest "$LOG_DIR/latest-auth.toml" -e 'HTTP_CONTROL_SERVER_AUTH_DEFAULT_ROLE={"auth":"apikey","apikey":"default-key"}'
   local tray=(-H "X-API-Key: tray-key")
   gateway_wait_ready "$CONTRACT_PORT" "${tray[@]}"
+  gateway_wait_port "$CONTRACT_GW" 41000
   docker logs "$CONTRACT_GW" 2>&1 | grep 'INFO \[http server\] read 2 roles from authentication file' >/dev/null || fail "no 'read 2 roles' log line"
   expect_api "no key" '401 Unauthorized' GET /v1/vpn/status
   expect_api "wrong key" '401 Unauthorized' GET /v1/vpn/status -H "X-API-Key: nope"
@@ -514,16 +610,24 @@ main() {
   t "3. DNS from the namespace reaches the lab DNS only from $EXIT_IP" test_dns
   t "5. kill switch: PUT stopped and kill-wg block traffic, WebUI stays up, auto-heal" test_kill_switch
   t "4. control experiment: firewall open + tunnel down -> echo sees $REAL_IP" test_control_experiment
-  t "port forwarding end to end, lab set-port" test_port_forwarding
+  t "NAT-PMP server on 10.66.66.1:5351: RFC 6886 answers, tunnel only" test_natpmp_server
+  t "port forwarding over NAT-PMP end to end; the provider's port change; lab set-port" test_port_forwarding
   remove_fixture
   t "6a. control API contract v3.39" test_contract_v339
   t "6b. control API contract v3.40" test_contract_v340
   t "6c. control API contract v3.41" test_contract_v341
   t "6d. control API contract latest" test_contract_latest
   t "6e. fatal config errors, SIGTERM" test_contract_config_errors
+  t "7. the stand-in's settings rules (gluetun's messages, per generation)" test_gluetun_settings
   echo "# total $((SECONDS - start)) s; logs in ${LOG_DIR#"$LAB_ROOT"/}/"
   echo "lab: $PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
+}
+
+# The stand-in's reading and validation of gluetun's settings, as a Python
+# unit test table (each row cites its gluetun source file).
+test_gluetun_settings() {
+  python3 -m unittest discover -s "$LAB_ROOT/lab/images/gateway" -p 'test_gluetun_settings.py' -v
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

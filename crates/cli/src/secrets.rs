@@ -52,7 +52,15 @@ pub async fn run(paths: &AppPaths, cmd: SecretsCommand) -> anyhow::Result<()> {
                 .context("reading the secret from stdin")?;
             let value = input.strip_suffix('\n').unwrap_or(&input);
             let value = value.strip_suffix('\r').unwrap_or(value);
-            if value.is_empty() || value.contains('\n') {
+            if kind.is_pem() {
+                // Certificates and keys are PEM files, read whole.
+                if !value.trim_start().starts_with("-----BEGIN ") {
+                    bail!(
+                        "expected the {} as a PEM file (-----BEGIN …) on stdin",
+                        kind.label()
+                    );
+                }
+            } else if value.is_empty() || value.contains('\n') {
                 bail!("expected one non-empty line on stdin for {}", kind.label());
             }
             if matches!(

@@ -7,7 +7,11 @@
 //!   turning the container unhealthy);
 //! - the polling cost per tick with 1,000 torrents (`sync/maindata` with
 //!   `rid` against the full list);
-//! - the monitor's idle CPU and memory while protected.
+//! - the monitor's idle CPU and memory while protected;
+//! - how fast connect fails on what gluetun refuses: a setting the app
+//!   refuses itself, and a gateway that exits at start.
+//!
+//! Each figure is printed with its goal beside it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -56,7 +60,7 @@ fn cpu_seconds(pid: u32) -> f64 {
 #[ignore = "a benchmark: scripts/bench"]
 async fn bench_monitor() {
     let docker = lab::docker().await;
-    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
 
     // -- detection and recovery latency
     let p = Profile::new("bench").await;
@@ -94,13 +98,15 @@ async fn bench_monitor() {
     }
     let dmax = *detect.iter().max().unwrap();
     let rmax = *recover.iter().max().unwrap();
-    rows.push((
+    rows.push(row(
         format!("kill switch engaged after a tunnel cut ({TRIALS} trials)"),
         format!("median {} ms, max {dmax} ms", median(&mut detect)),
+        "median ≤ 600 ms, max ≤ 1 s",
     ));
-    rows.push((
+    rows.push(row(
         format!("recovered after the tunnel returns ({TRIALS} trials)"),
         format!("median {} ms, max {rmax} ms", median(&mut recover)),
+        "≤ 1 s",
     ));
 
     // The seed's signal: gluetun's own health check marking the container
@@ -129,40 +135,98 @@ async fn bench_monitor() {
         .first()
         .map(|e| e["at_ms"].as_u64().unwrap());
     cut_server(&docker, false).await;
-    rows.push((
-        "the seed's signal: Docker health \"unhealthy\" after the same cut".to_owned(),
+    rows.push(row(
+        "the seed's signal: Docker health \"unhealthy\" after the same cut",
         match seed {
             Some(d) => format!("{:.1} s", d.as_secs_f64()),
             None => "not within 240 s".to_owned(),
         },
+        "(reference)",
     ));
     let _ = ours;
-    rows.push((
-        "monitor idle CPU while protected (30 s)".to_owned(),
+    rows.push(row(
+        "monitor idle CPU while protected (30 s)",
         format!("{idle_cpu:.2} % of one core"),
+        "≤ 0.2 % of one core",
     ));
-    rows.push((
-        "monitor resident memory".to_owned(),
+    rows.push(row(
+        "monitor resident memory",
         format!("{:.1} MiB", idle_rss as f64 / 1024.0),
+        "≤ 30 MiB",
     ));
     drop(watch);
     p.disconnect();
+
+    // -- connect against what gluetun refuses
+    rows.extend(refusal_times(&docker).await);
 
     // -- polling cost with 1,000 torrents
     rows.extend(maindata_cost(&docker).await);
 
     println!();
-    println!("| measure | value |");
-    println!("|---|---|");
-    for (k, v) in rows {
-        println!("| {k} | {v} |");
+    println!("| measure | value | goal |");
+    println!("|---|---|---|");
+    for (k, v, goal) in rows {
+        println!("| {k} | {v} | {goal} |");
     }
+}
+
+/// One line of the table: the measure, the figure, its goal.
+type Row = (String, String, String);
+
+fn row(measure: impl Into<String>, value: impl Into<String>, goal: &str) -> Row {
+    (measure.into(), value.into(), goal.to_owned())
+}
+
+/// `tvpn connect` with a setting real gluetun refuses (the app refuses it
+/// first), and with a gateway image that exits at start (connect notices
+/// it and stops): wall time until connect exits, median of 5.
+async fn refusal_times(docker: &bollard::Docker) -> Vec<Row> {
+    let p = Profile::new("refusals").await;
+    let saved = p.settings();
+    let mut refused = Vec::new();
+    p.edit_settings(|s| s["stack"]["gateway_env"]["LOG_LEVEL"] = "loud".into());
+    for _ in 0..5 {
+        let t0 = Instant::now();
+        let out = p.tvpn(&["connect"]);
+        assert!(!out.status.success());
+        refused.push(t0.elapsed().as_millis() as u64);
+    }
+    let image = "tvpn-lab/gateway-exits:bench";
+    lab::build_exiting_gateway(image);
+    p.write_settings(&saved);
+    p.edit_settings(|s| s["stack"]["gateway_image"] = image.into());
+    let mut fatal = Vec::new();
+    for _ in 0..5 {
+        let t0 = Instant::now();
+        let out = p.tvpn(&["connect"]);
+        assert!(!out.status.success());
+        fatal.push(t0.elapsed().as_millis() as u64);
+        assert!(lab::container(docker, &p.gateway_name()).await.is_none());
+    }
+    p.write_settings(&saved);
+    drop(p);
+    let _ = std::process::Command::new("docker")
+        .args(["rmi", "-f", image])
+        .output();
+    vec![
+        row(
+            "a setting gluetun refuses → connect failed, nothing created (5 trials)",
+            format!("median {} ms", median(&mut refused)),
+            "< 2 s",
+        ),
+        row(
+            "gateway fatal at start → connect failed, gateway removed (5 trials)",
+            format!("median {} ms", median(&mut fatal)),
+            "< 10 s",
+        ),
+    ]
 }
 
 /// A qBittorrent 5.1 on an internal network of its own, with 1,000
 /// trackerless torrents that contact nobody; the bytes of one steady-state
 /// `sync/maindata` tick against the full list.
-async fn maindata_cost(docker: &bollard::Docker) -> Vec<(String, String)> {
+async fn maindata_cost(docker: &bollard::Docker) -> Vec<Row> {
     let name = format!("tvpn-bench-qbit-{}", std::process::id());
     let net = docker
         .create_network(NetworkCreateRequest {
@@ -293,17 +357,20 @@ async fn maindata_cost(docker: &bollard::Docker) -> Vec<(String, String)> {
         .await;
     let _ = docker.remove_network(&net.id).await;
     vec![
-        (
+        row(
             format!("polling, {count} torrents: sync/maindata steady tick (rid)"),
             format!("{} B in {} ms", tick.len(), tick_t.as_millis()),
+            "≤ 1 KB per tick",
         ),
-        (
+        row(
             format!("polling, {count} torrents: sync/maindata full (rid=0)"),
             format!("{} B in {} ms", full.len(), full_t.as_millis()),
+            "(once per session)",
         ),
-        (
+        row(
             format!("polling, {count} torrents: torrents/info (the naive way)"),
             format!("{} B in {} ms", info.len(), info_t.as_millis()),
+            "(reference)",
         ),
     ]
 }

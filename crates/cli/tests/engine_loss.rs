@@ -67,4 +67,5 @@ async fn engine_loss_and_return() {
     assert!(watch.alive());
     drop(watch);
     p.disconnect();
+    lab::reset_natpmp(&docker).await;
 }

@@ -191,6 +191,7 @@ async fn tunnel_cut_leak_and_recovery() {
     );
     drop(watch);
     p.disconnect();
+    lab::reset_natpmp(&docker).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,8 +14,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use tvpn_core::paths::AppPaths;
 use tvpn_core::secrets::{ExposeSecret, SecretError, SecretKind, SecretStore, SecretString};
 use tvpn_core::settings::{
-    is_wireguard_key, FieldError, Settings, SettingsError, VpnType, PORT_FORWARDING_PROVIDERS,
-    PROVIDERS,
+    is_wireguard_key, FieldError, PortForwardProvider, Settings, SettingsError, VpnType,
+    PORT_FORWARDING_PROVIDERS, PROVIDERS,
 };
 
 use super::demo::DemoSource;
@@ -32,6 +32,10 @@ pub struct SettingsForm {
     /// Comma-separated.
     pub server_countries: String,
     pub port_forwarding: bool,
+    /// Whose port forwarding gluetun runs (one of
+    /// `PORT_FORWARDING_PROVIDERS`); empty for the provider's own.
+    #[serde(default)]
+    pub port_forwarding_provider: String,
     /// `IP:port`; empty for none.
     pub endpoint: String,
     /// The server's public key; empty for none.
@@ -53,6 +57,11 @@ impl SettingsForm {
             vpn_type: s.vpn.vpn_type.as_str().to_owned(),
             server_countries: s.vpn.server_countries.join(", "),
             port_forwarding: s.vpn.port_forwarding,
+            port_forwarding_provider: s
+                .vpn
+                .port_forwarding_provider
+                .map(|p| p.name().to_owned())
+                .unwrap_or_default(),
             endpoint: s
                 .vpn
                 .wireguard
@@ -254,6 +263,24 @@ pub fn settings_from_form(base: Settings, form: &SettingsForm) -> (Settings, Vec
         .map(str::to_owned)
         .collect();
     s.vpn.port_forwarding = form.port_forwarding;
+    let forwarder = form.port_forwarding_provider.trim();
+    s.vpn.port_forwarding_provider = if forwarder.is_empty() {
+        None
+    } else {
+        match PortForwardProvider::from_name(forwarder) {
+            Some(p) => Some(p),
+            None => {
+                err(
+                    "vpn.port_forwarding_provider",
+                    format!(
+                        "{forwarder:?} is not one of {}",
+                        PORT_FORWARDING_PROVIDERS.join(", ")
+                    ),
+                );
+                None
+            }
+        }
+    };
 
     let endpoint = form.endpoint.trim();
     s.vpn.wireguard.endpoint = if endpoint.is_empty() {

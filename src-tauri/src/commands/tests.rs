@@ -21,6 +21,7 @@ fn form() -> SettingsForm {
         vpn_type: "wireguard".into(),
         server_countries: String::new(),
         port_forwarding: false,
+        port_forwarding_provider: String::new(),
         endpoint: "203.0.113.5:51820".into(),
         public_key: PUBLIC_KEY.into(),
         addresses: "10.64.0.2/32".into(),
@@ -113,6 +114,9 @@ fn a_valid_submit_saves_the_settings_and_the_secret() {
     let mut f = form();
     f.lan_access = true;
     f.lan_subnets = "192.168.1.0/24, 10.0.0.0/8".into();
+    // Countries need a provider with a server list (gluetun has none for
+    // custom).
+    f.provider = "mullvad".into();
     f.server_countries = "Sweden, Netherlands".into();
     settings_form::save(
         &file,
@@ -401,4 +405,41 @@ fn the_demo_is_offered_like_scripts_run_and_copied_with_its_keys() {
     demo::adopt(&source, &file, &store).unwrap();
     assert_eq!(Settings::load(&file).unwrap().unwrap(), demo_settings);
     assert!(demo::adopt(&source, &file, &store).is_err());
+}
+
+#[test]
+fn custom_port_forwarding_needs_the_forwarding_provider() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.toml");
+    let store = MemoryStore::default();
+    let mut f = form();
+    f.port_forwarding = true;
+    let e = settings_form::save(
+        &file,
+        &store,
+        &f,
+        secrets(json!({"wireguard_private_key": PRIVATE_KEY})),
+    )
+    .unwrap_err();
+    assert_eq!(fields(&e), ["vpn.port_forwarding"]);
+    assert!(!file.exists(), "nothing is saved");
+    assert!(nothing_stored(&store, "default"));
+
+    f.port_forwarding_provider = "bogus".into();
+    let e = settings_form::save(&file, &store, &f, secrets(json!({}))).unwrap_err();
+    assert!(fields(&e).contains(&"vpn.port_forwarding_provider"));
+
+    f.port_forwarding_provider = "protonvpn".into();
+    settings_form::save(
+        &file,
+        &store,
+        &f,
+        secrets(json!({"wireguard_private_key": PRIVATE_KEY})),
+    )
+    .unwrap();
+    let saved = Settings::load(&file).unwrap().unwrap();
+    assert_eq!(
+        saved.vpn.port_forwarding_provider,
+        Some(tvpn_core::settings::PortForwardProvider::Protonvpn)
+    );
 }

@@ -254,6 +254,50 @@ impl Drop for Profile {
     }
 }
 
+/// The port the lab VPN's NAT-PMP server hands out (what the provider
+/// forwards); 41000 after `lab up`.
+pub async fn natpmp_port(docker: &Docker) -> u16 {
+    let out = exec(docker, "tvpn-lab-vpn", &["lab-natpmp", "port"]).await;
+    out.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("lab-natpmp port printed {out:?}"))
+}
+
+/// Put the NAT-PMP server back on the port `lab up` starts it with, after a
+/// test that changed it.
+pub async fn reset_natpmp(docker: &Docker) {
+    exec(docker, "tvpn-lab-vpn", &["lab-natpmp", "set-port", "41000"]).await;
+}
+
+/// The message the gateway image of [`build_exiting_gateway`] logs before
+/// it exits.
+pub const EXITING_GATEWAY_ERROR: &str = "VPN settings: lab: refused at start";
+
+/// Build a gateway image whose entrypoint logs like gluetun refusing a
+/// setting (control-server noise, then `ERROR …` and `Shutdown
+/// successful`) and exits 1 at once, from the lab's stand-in image.
+pub fn build_exiting_gateway(image: &str) {
+    let dockerfile = format!(
+        "FROM tvpn-lab/gateway:latest\nENTRYPOINT [\"/bin/sh\", \"-c\", \"echo \\\"$(date -Iseconds) INFO [http server] 401 GET /v1/vpn/status\\\"; echo \\\"$(date -Iseconds) ERROR {EXITING_GATEWAY_ERROR}\\\"; echo \\\"$(date -Iseconds) INFO Shutdown successful\\\"; exit 1\"]\nHEALTHCHECK NONE\n"
+    );
+    let mut child = Command::new("docker")
+        .args(["build", "-q", "-t", image, "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(dockerfile.as_bytes())
+        .unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "docker build of {image} failed"
+    );
+}
+
 /// The state of a container, `None` when it does not exist.
 pub async fn container(
     docker: &Docker,

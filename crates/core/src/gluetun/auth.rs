@@ -38,9 +38,12 @@ pub const APP_ROUTES_BEFORE_V3_41: &[&str] = &[
     "GET /v1/openvpn/portforwarded",
 ];
 
-/// The routes to list for a gateway of this release. Releases before v3.40
-/// have no auth at all (they ignore the file); unknown tags get the newest
-/// list.
+/// The routes to list for a gateway of this release. Role-based auth
+/// exists from v3.39.1 on (v3.39.0 and older have none and ignore the
+/// file); a release that predates `GET /v1/portforward`, or whose version
+/// nothing tells ([`GluetunRelease::Unknown`]), gets the list every release
+/// accepts, since an unknown route is fatal at start-up
+/// (`internal/server/middlewares/auth/settings.go`).
 pub fn app_routes_for(release: &GluetunRelease) -> &'static [&'static str] {
     if release.has_portforward_route() {
         APP_ROUTES

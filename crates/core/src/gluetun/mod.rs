@@ -123,6 +123,9 @@ pub enum GluetunRelease {
     Tagged(u32, u32, u32),
     /// Anything else (a PR build, a custom tag): treated as new.
     Other(String),
+    /// Nothing says (an image referenced by digest, without a version
+    /// label): only what every release accepts is used.
+    Unknown,
 }
 
 impl GluetunRelease {
@@ -145,6 +148,7 @@ impl GluetunRelease {
         match self {
             GluetunRelease::Tagged(major, minor, patch) => (*major, *minor, *patch) >= (3, 41, 0),
             GluetunRelease::Latest | GluetunRelease::Other(_) => true,
+            GluetunRelease::Unknown => false,
         }
     }
 }

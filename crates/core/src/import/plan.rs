@@ -17,7 +17,9 @@ use super::envfile;
 use super::wgquick::{self, Endpoint};
 use super::{scrub_comment, Format, ImportContext, ImportError, Problem};
 use crate::secrets::SecretKind;
-use crate::settings::{is_wireguard_key, Settings, VpnType, PROVIDERS};
+use crate::settings::{
+    is_wireguard_key, PortForwardProvider, Settings, VpnType, PORT_FORWARDING_PROVIDERS, PROVIDERS,
+};
 
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,6 +269,12 @@ impl<T: Show> Show for Vec<T> {
     }
 }
 
+impl Show for PortForwardProvider {
+    fn show(&self) -> String {
+        self.name().to_owned()
+    }
+}
+
 impl<T: Show> Show for Option<T> {
     fn show(&self) -> String {
         self.as_ref()
@@ -289,6 +297,7 @@ enum Var {
     OpenvpnPassword,
     ServerCountries,
     PortForwarding,
+    PortForwardingProvider,
     LocalSubnet,
     DownloadsPath,
     Puid,
@@ -299,23 +308,38 @@ enum Var {
     QbPort,
 }
 
-/// Every imported variable, in the order they are applied.
+/// Every imported variable, in the order they are applied. gluetun's older
+/// names (its `reader.RetroKeys`) come after the current name of the same
+/// setting: gosettings reads the deprecated keys first, so an old name wins
+/// when a file has both, as in gluetun.
 const ENV_VARS: &[(&str, Var)] = &[
     ("VPN_SERVICE_PROVIDER", Var::Provider),
+    ("VPNSP", Var::Provider),
     ("VPN_TYPE", Var::VpnType),
     ("WIREGUARD_PRIVATE_KEY", Var::WgPrivateKey),
     ("WIREGUARD_ADDRESSES", Var::WgAddresses),
+    ("WIREGUARD_ADDRESS", Var::WgAddresses),
     ("WIREGUARD_PRESHARED_KEY", Var::WgPresharedKey),
     ("WIREGUARD_PUBLIC_KEY", Var::WgPublicKey),
     ("WIREGUARD_ENDPOINT_IP", Var::WgEndpointIp),
     ("WIREGUARD_ENDPOINT_PORT", Var::WgEndpointPort),
     ("OPENVPN_USER", Var::OpenvpnUser),
     ("OPENVPN_PASSWORD", Var::OpenvpnPassword),
+    ("COUNTRY", Var::ServerCountries),
     ("SERVER_COUNTRIES", Var::ServerCountries),
+    (
+        "PRIVATE_INTERNET_ACCESS_VPN_PORT_FORWARDING",
+        Var::PortForwarding,
+    ),
+    ("PORT_FORWARDING", Var::PortForwarding),
     ("VPN_PORT_FORWARDING", Var::PortForwarding),
+    ("VPN_PORT_FORWARDING_PROVIDER", Var::PortForwardingProvider),
     ("LOCAL_SUBNET", Var::LocalSubnet),
+    ("EXTRA_SUBNETS", Var::LocalSubnet),
+    ("FIREWALL_OUTBOUND_SUBNETS", Var::LocalSubnet),
     ("DOWNLOADS_PATH", Var::DownloadsPath),
     ("PUID", Var::Puid),
+    ("UID", Var::Puid),
     ("PGID", Var::Pgid),
     ("TZ", Var::Tz),
     ("QBITTORRENT_USER", Var::QbUser),
@@ -427,6 +451,25 @@ impl Builder {
                 value: value.clone(),
             });
         }
+    }
+
+    /// The interface addresses without the IPv6 ones, each left out with a
+    /// note: IPv6 is off in the stack, so gluetun would refuse them
+    /// (`wireguard.go`) and the tunnel is IPv4 only. When no IPv4 address is
+    /// left, they are kept for validation to name.
+    fn ipv4_addresses(&mut self, origin: &Origin, nets: Vec<IpNet>) -> Vec<IpNet> {
+        let (v4, v6): (Vec<IpNet>, Vec<IpNet>) =
+            nets.into_iter().partition(|n| matches!(n, IpNet::V4(_)));
+        if v4.is_empty() {
+            return v6;
+        }
+        for net in v6 {
+            self.notes.push(format!(
+                "{origin}: {net} left out: the tunnel is IPv4 only, because IPv6 is off in the \
+                 stack (no IPv6 leaks) and gluetun refuses IPv6 addresses then"
+            ));
+        }
+        v4
     }
 
     fn ignore(&mut self, origin: Origin, reason: Option<&'static str>) {
@@ -550,16 +593,17 @@ pub(super) fn build(
 fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Built, ImportError> {
     let mut b = Builder::new(ctx, Format::Env);
     let mut first_line: HashMap<&str, usize> = HashMap::new();
-    let mut found: HashMap<Var, (Origin, &SecretString)> = HashMap::new();
+    let mut found: HashMap<Var, (usize, Origin, &SecretString)> = HashMap::new();
     for (line, a) in file.assignments() {
         let origin = Origin {
             line: line.number,
             var: a.key.clone(),
         };
-        let Some(var) = ENV_VARS
+        let Some((rank, var)) = ENV_VARS
             .iter()
-            .find(|(name, _)| *name == a.key)
-            .map(|(_, v)| *v)
+            .enumerate()
+            .find(|(_, (name, _))| *name == a.key)
+            .map(|(i, (_, v))| (i, *v))
         else {
             let secret_like = SECRET_MARKERS
                 .iter()
@@ -580,15 +624,38 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
                 .push(format!("{origin} is empty: nothing imported from it"));
             continue;
         }
-        found.insert(var, (origin, &a.value));
+        match found.get(&var) {
+            // The same setting under another of gluetun's names: the one
+            // gluetun reads wins (its deprecated name, read first).
+            Some((other_rank, other, _)) => {
+                let (kept, dropped) = if rank > *other_rank {
+                    (origin.clone(), other.clone())
+                } else {
+                    (other.clone(), origin.clone())
+                };
+                b.notes.push(format!(
+                    "{dropped} is left out: {kept} sets the same setting and gluetun reads that one"
+                ));
+                if rank > *other_rank {
+                    found.insert(var, (rank, origin, &a.value));
+                }
+            }
+            None => {
+                found.insert(var, (rank, origin, &a.value));
+            }
+        }
     }
 
     let mut endpoint_ip: Option<(Origin, IpAddr)> = None;
     let mut endpoint_port: Option<(Origin, u16)> = None;
+    let old_provider = b.settings.vpn.provider.clone();
+    let mut provider_origin: Option<Origin> = None;
+    let mut public_key_set = false;
     for (_, var) in ENV_VARS {
-        let Some((origin, value)) = found.get(var) else {
+        let Some((_, origin, value)) = found.remove(var) else {
             continue;
         };
+        let origin = &origin;
         if let Some(kind) = secret_kind(*var) {
             b.secret(kind, origin, value);
             continue;
@@ -599,6 +666,7 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
             Var::Provider => {
                 let p = v.to_lowercase();
                 if PROVIDERS.contains(&p.as_str()) {
+                    provider_origin = Some(origin.clone());
                     b.set("vpn.provider", origin, |s| &mut s.vpn.provider, p);
                 } else {
                     b.problem(
@@ -626,15 +694,19 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
                 _ => b.problem(origin, format!("{v:?} is not wireguard or openvpn")),
             },
             Var::WgAddresses => match parse_nets(v, true) {
-                Ok(nets) => b.set(
-                    "vpn.wireguard.addresses",
-                    origin,
-                    |s| &mut s.vpn.wireguard.addresses,
-                    nets,
-                ),
+                Ok(nets) => {
+                    let nets = b.ipv4_addresses(origin, nets);
+                    b.set(
+                        "vpn.wireguard.addresses",
+                        origin,
+                        |s| &mut s.vpn.wireguard.addresses,
+                        nets,
+                    );
+                }
                 Err(why) => b.problem(origin, why),
             },
             Var::WgPublicKey => {
+                public_key_set = true;
                 if is_wireguard_key(v) {
                     b.set(
                         "vpn.wireguard.public_key",
@@ -681,6 +753,21 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
                 None => b.problem(
                     origin,
                     format!("{v:?} is not on, off, true, false, yes or no"),
+                ),
+            },
+            Var::PortForwardingProvider => match PortForwardProvider::from_name(v) {
+                Some(p) => b.set(
+                    "vpn.port_forwarding_provider",
+                    origin,
+                    |s| &mut s.vpn.port_forwarding_provider,
+                    Some(p),
+                ),
+                None => b.problem(
+                    origin,
+                    format!(
+                        "{v:?} is not a provider gluetun forwards ports for: {}",
+                        PORT_FORWARDING_PROVIDERS.join(", ")
+                    ),
                 ),
             },
             Var::LocalSubnet => match parse_nets(v, false) {
@@ -761,6 +848,7 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
         },
         (None, None) => None,
     };
+    let endpoint_set = endpoint.is_some();
     if let Some((o, addr)) = endpoint {
         b.set(
             "vpn.wireguard.endpoint",
@@ -768,6 +856,26 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
             |s| &mut s.vpn.wireguard.endpoint,
             Some(addr),
         );
+    }
+    // Another provider: the old profile's server (endpoint and its key)
+    // belonged to the old one, so it goes unless the file names a server.
+    if let Some(o) = provider_origin.filter(|_| b.settings.vpn.provider != old_provider) {
+        if !endpoint_set && b.settings.vpn.wireguard.endpoint.is_some() {
+            b.set(
+                "vpn.wireguard.endpoint",
+                &o,
+                |s| &mut s.vpn.wireguard.endpoint,
+                None,
+            );
+        }
+        if !public_key_set && b.settings.vpn.wireguard.public_key.is_some() {
+            b.set(
+                "vpn.wireguard.public_key",
+                &o,
+                |s| &mut s.vpn.wireguard.public_key,
+                None,
+            );
+        }
     }
     b.finish()
 }
@@ -815,6 +923,7 @@ fn plan_wg(wg: &wgquick::WgQuick, ctx: &ImportContext<'_>) -> Result<Built, Impo
         }
     }
     if let Some(origin) = addresses_origin {
+        let addresses = b.ipv4_addresses(&origin, addresses);
         b.set(
             "vpn.wireguard.addresses",
             &origin,

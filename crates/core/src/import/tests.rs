@@ -378,7 +378,14 @@ fn the_custom_provider_variables_set_the_endpoint_and_public_key() {
     let wg = &plan.settings.vpn.wireguard;
     assert_eq!(wg.endpoint, Some("203.0.113.5:51820".parse().unwrap()));
     assert_eq!(wg.public_key.as_deref(), Some(PUBLIC_KEY));
-    assert_eq!(wg.addresses.len(), 2);
+    assert_eq!(
+        wg.addresses,
+        ["10.0.0.2/32".parse::<ipnet::IpNet>().unwrap()]
+    );
+    assert!(plan
+        .notes
+        .iter()
+        .any(|n| n.contains("fd00::2/128 left out")));
     let kinds: Vec<_> = plan.secrets.iter().map(|s| s.kind).collect();
     assert_eq!(
         kinds,
@@ -485,12 +492,18 @@ fn a_wg_quick_file_with_a_host_name_endpoint() {
     assert_eq!(plan.settings.vpn.provider, "custom");
     assert_eq!(wg.endpoint, Some("1.2.3.4:51820".parse().unwrap()));
     assert_eq!(wg.public_key.as_deref(), Some(PUBLIC_KEY));
+    // The IPv6 address is left out, with a note: IPv6 is off in the stack
+    // and gluetun refuses IPv6 interface addresses then (wireguard.go).
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("fc00:bbbb::2/128 left out")),
+        "{:?}",
+        plan.notes
+    );
     assert_eq!(
         wg.addresses,
-        [
-            "10.64.0.2/32".parse().unwrap(),
-            "fc00:bbbb::2/128".parse().unwrap()
-        ]
+        ["10.64.0.2/32".parse::<ipnet::IpNet>().unwrap()]
     );
     let secrets: Vec<_> = plan
         .secrets
@@ -540,7 +553,7 @@ fn wg_quick_endpoints_prefer_ipv4_and_say_when_a_host_has_several() {
         Some("198.51.100.7:51820".parse().unwrap())
     );
     assert!(
-        plan.notes[0].contains("has 2 addresses"),
+        plan.notes.iter().any(|n| n.contains("has 2 addresses")),
         "{:?}",
         plan.notes
     );
@@ -557,7 +570,12 @@ fn wg_quick_endpoints_prefer_ipv4_and_say_when_a_host_has_several() {
         plan.settings.vpn.wireguard.endpoint,
         Some("203.0.113.9:51820".parse().unwrap())
     );
-    assert!(plan.notes.is_empty());
+    // Only the IPv6 address's note: an IP endpoint needs none.
+    assert!(
+        plan.notes.iter().all(|n| n.contains("left out")),
+        "{:?}",
+        plan.notes
+    );
 }
 
 #[test]
@@ -834,4 +852,56 @@ async fn a_wg_quick_file_is_imported_but_left_as_it_is() {
         saved.vpn.wireguard.endpoint,
         Some("1.2.3.4:51820".parse().unwrap())
     );
+}
+
+#[test]
+fn gluetun_old_names_and_outbound_subnets_are_read_as_gluetun_reads_them() {
+    // gluetun's reader.RetroKeys: VPNSP, WIREGUARD_ADDRESS, EXTRA_SUBNETS
+    // (firewall.go); gosettings reads a deprecated name first, so it wins
+    // when both are set.
+    let text = format!(
+        "VPNSP=custom\nWIREGUARD_PRIVATE_KEY={PRIVATE_KEY}\nWIREGUARD_PUBLIC_KEY={PUBLIC_KEY}\nWIREGUARD_ENDPOINT_IP=203.0.113.5\nWIREGUARD_ENDPOINT_PORT=51820\nWIREGUARD_ADDRESS=10.0.0.2/32\nEXTRA_SUBNETS=10.10.0.0/16\nFIREWALL_OUTBOUND_SUBNETS=192.168.7.0/24\nVPN_PORT_FORWARDING=on\nVPN_PORT_FORWARDING_PROVIDER=ProtonVPN\n"
+    );
+    let plan = plan_text(&text).unwrap();
+    let s = &plan.settings;
+    assert_eq!(s.vpn.provider, "custom");
+    assert_eq!(
+        s.vpn.wireguard.addresses,
+        ["10.0.0.2/32".parse::<ipnet::IpNet>().unwrap()]
+    );
+    assert_eq!(
+        s.stack.lan_subnets,
+        ["192.168.7.0/24".parse::<ipnet::IpNet>().unwrap()]
+    );
+    assert_eq!(
+        s.vpn.port_forwarding_provider,
+        Some(crate::settings::PortForwardProvider::Protonvpn)
+    );
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("EXTRA_SUBNETS") && n.contains("left out")),
+        "{:?}",
+        plan.notes
+    );
+}
+
+#[test]
+fn a_new_provider_drops_the_old_custom_server() {
+    // protonvpn refuses an endpoint port (wireguardselection.go): the old
+    // custom endpoint and key do not carry over to it.
+    let plan = plan(seed_env().as_bytes(), &ctx(Some(existing()))).unwrap();
+    assert_eq!(plan.settings.vpn.provider, "protonvpn");
+    assert_eq!(plan.settings.vpn.wireguard.endpoint, None);
+    assert_eq!(plan.settings.vpn.wireguard.public_key, None);
+}
+
+#[test]
+fn custom_port_forwarding_without_a_forwarding_provider_is_refused() {
+    let text = format!(
+        "VPN_SERVICE_PROVIDER=custom\nWIREGUARD_PRIVATE_KEY={PRIVATE_KEY}\nWIREGUARD_PUBLIC_KEY={PUBLIC_KEY}\nWIREGUARD_ENDPOINT_IP=203.0.113.5\nWIREGUARD_ENDPOINT_PORT=51820\nWIREGUARD_ADDRESSES=10.0.0.2/32\nVPN_PORT_FORWARDING=on\n"
+    );
+    let err = plan_text(&text).unwrap_err().to_string();
+    assert!(err.contains("line 7"), "{err}");
+    assert!(err.contains("port_forwarding_provider"), "{err}");
 }

@@ -362,17 +362,27 @@ async fn gateway_log(manager: Arc<StackManager>, poke: Arc<Notify>) {
             .build();
         let mut logs = manager.docker().logs(&gateway, Some(options));
         while let Some(Ok(chunk)) = logs.next().await {
-            let line = chunk.to_string();
-            if line.contains("restarting VPN")
-                || line.contains("[vpn] stopping")
-                || line.contains("port forwarded is")
-                || line.contains("Public IP address is")
-            {
+            if is_state_line(&chunk.to_string()) {
                 poke.notify_one();
             }
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// gluetun log lines after which the control server has news: a VPN
+/// restart or stop, a forwarded port (`port forwarded is N`, or for several
+/// `ports forwarded are N, M`: `internal/portforward/service/helpers.go`),
+/// a public IP.
+fn is_state_line(line: &str) -> bool {
+    const MARKERS: &[&str] = &[
+        "restarting VPN",
+        "[vpn] stopping",
+        "port forwarded is",
+        "ports forwarded are",
+        "Public IP address is",
+    ];
+    MARKERS.iter().any(|m| line.contains(m))
 }
 
 /// Speeds, active torrents, connection status and libtorrent's external
@@ -555,6 +565,24 @@ mod tests {
         assert!(matches!(
             classify_block_probe("ping: SO_BINDTODEVICE eth0: No such device", "t"),
             BlockProbe::Inconclusive(_)
+        ));
+    }
+}
+
+#[cfg(test)]
+mod log_line_tests {
+    use super::is_state_line;
+
+    #[test]
+    fn forwarded_port_lines_one_or_several() {
+        assert!(is_state_line(
+            "2026-12-02T03:04:05Z INFO [port forwarding] port forwarded is 41000"
+        ));
+        assert!(is_state_line(
+            "2026-12-02T03:04:05Z INFO [port forwarding] ports forwarded are 41000, 41001"
+        ));
+        assert!(!is_state_line(
+            "2026-12-02T03:04:05Z INFO [http server] 200 GET /v1/portforward"
         ));
     }
 }

@@ -48,10 +48,13 @@ pub const PROVIDERS: &[&str] = &[
     "windscribe",
 ];
 
-/// Providers with native port forwarding in gluetun (`settings/portforward.go`).
-/// `custom` is accepted too: it then names a provider in the gateway env.
+pub mod gluetun;
+
+pub use gluetun::{Generation, PortForwardProvider};
+
+/// Providers with native port forwarding in gluetun (`settings/portforward.go`);
+/// a custom provider names one of them in `vpn.port_forwarding_provider`.
 pub const PORT_FORWARDING_PROVIDERS: &[&str] = &[
-    "custom",
     "perfect privacy",
     "private internet access",
     "privatevpn",
@@ -70,6 +73,22 @@ const MANAGED_ENV: &[&str] = &[
     "HTTP_CONTROL_SERVER_AUTH_CONFIG_FILEPATH",
     "HTTP_CONTROL_SERVER_AUTH_DEFAULT_ROLE",
     "VPN_PORT_FORWARDING",
+    "VPN_PORT_FORWARDING_PROVIDER",
+    "HTTP_CONTROL_SERVER_LOG",
+    "PUBLICIP_ENABLED",
+    "DNS_SERVER",
+    // gluetun's older names for the settings above: gosettings reads a
+    // deprecated name before the current one, so each would override the
+    // app's value.
+    "VPNSP",
+    "EXTRA_SUBNETS",
+    "PORT_FORWARDING",
+    "PRIVATE_INTERNET_ACCESS_VPN_PORT_FORWARDING",
+    "DOT",
+    "COUNTRY",
+    "REGION",
+    "UID",
+    "GID",
     "PUID",
     "PGID",
     "TZ",
@@ -122,6 +141,10 @@ pub struct VpnSettings {
     pub server_countries: Vec<String>,
     #[serde(default)]
     pub port_forwarding: bool,
+    /// Whose port-forwarding code gluetun runs (`VPN_PORT_FORWARDING_PROVIDER`);
+    /// needed with a custom provider on such a provider's servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port_forwarding_provider: Option<PortForwardProvider>,
     #[serde(default)]
     pub wireguard: WireguardSettings,
 }
@@ -333,6 +356,7 @@ impl Settings {
                 vpn_type: VpnType::Wireguard,
                 server_countries: Vec::new(),
                 port_forwarding: false,
+                port_forwarding_provider: None,
                 wireguard: WireguardSettings::default(),
             },
             stack: StackSettings::default(),
@@ -436,7 +460,44 @@ impl Settings {
         if let Some(host) = &self.docker.host {
             validate_docker_host(host, errs);
         }
+        // gluetun's own rules, once the fields themselves are well formed.
+        if errs.0.is_empty() {
+            for r in gluetun::check(self, &self.gluetun_generations()) {
+                errs.push(r.field, r.message);
+            }
+        }
     }
+
+    /// The gluetun generations the gateway image may be: the one its tag
+    /// names, or all of them when the tag says nothing (a digest, a custom
+    /// tag). [`crate::stack`] narrows this with the image's version label.
+    pub fn gluetun_generations(&self) -> Vec<Generation> {
+        image_generations(&self.stack.gateway_image, None)
+    }
+}
+
+/// The generations an image may be: its `org.opencontainers.image.version`
+/// label wins, then its tag; a digest or an unknown tag may be any.
+pub fn image_generations(image: &str, version_label: Option<&str>) -> Vec<Generation> {
+    let from_label = version_label.and_then(Generation::from_version);
+    let name = image.split_once('@').map_or(image, |(n, _)| n);
+    let digest_only = image.contains('@') && !has_tag(name);
+    let from_tag = if digest_only {
+        None
+    } else if has_tag(name) {
+        Generation::from_version(&name[name.rfind(':').map_or(0, |i| i + 1)..])
+    } else {
+        Some(Generation::Master) // no tag: `latest`
+    };
+    match from_label.or(from_tag) {
+        Some(g) => vec![g],
+        None => Generation::ALL.to_vec(),
+    }
+}
+
+fn has_tag(name: &str) -> bool {
+    let last = name.rsplit('/').next().unwrap_or(name);
+    last.contains(':')
 }
 
 #[derive(Default)]
@@ -476,30 +537,9 @@ impl VpnSettings {
                 );
             }
         }
-        if self.port_forwarding
-            && provider_known
-            && !PORT_FORWARDING_PROVIDERS.contains(&self.provider.as_str())
-        {
-            errs.push(
-                "vpn.port_forwarding",
-                format!(
-                    "gluetun forwards ports only for {}",
-                    PORT_FORWARDING_PROVIDERS.join(", ")
-                ),
-            );
-        }
-        match self.vpn_type {
-            VpnType::Wireguard => self
-                .wireguard
-                .validate_into(self.provider == "custom", errs),
-            VpnType::Openvpn => {
-                if self.provider == "custom" {
-                    errs.push(
-                        "vpn.type",
-                        "a custom provider needs WireGuard (custom OpenVPN needs a config file)",
-                    );
-                }
-            }
+        if self.vpn_type == VpnType::Wireguard {
+            self.wireguard
+                .validate_into(self.provider == "custom", errs);
         }
     }
 }
@@ -626,8 +666,8 @@ impl StackSettings {
             if !valid_name {
                 errs.push(field, "not an environment variable name (A-Z, 0-9, _)");
             } else if MANAGED_ENV.contains(&key.as_str())
-                || key.starts_with("WIREGUARD_")
-                || key.starts_with("OPENVPN_")
+                || ((key.starts_with("WIREGUARD_") || key.starts_with("OPENVPN_"))
+                    && gluetun::gateway_option(key).is_none())
             {
                 errs.push(
                     field,

@@ -10,7 +10,7 @@ fn valid_toml() -> String {
 [vpn]
 provider = "custom"
 type = "wireguard"
-server_countries = ["Sweden"]
+server_countries = []
 port_forwarding = false
 
 [vpn.wireguard]
@@ -78,7 +78,7 @@ const INVALID: &[(&str, &str, &str, &str, &str)] = &[
     ("unknown provider", r#"provider = "custom""#, r#"provider = "acmevpn""#, "vpn.provider", "unknown provider"),
     ("unknown VPN type", r#"type = "wireguard""#, r#"type = "ipsec""#, "vpn.type", "unknown variant"),
     ("custom OpenVPN", r#"type = "wireguard""#, r#"type = "openvpn""#, "vpn.type", "custom provider"),
-    ("port forwarding unsupported", "provider = \"custom\"\ntype = \"wireguard\"\nserver_countries = [\"Sweden\"]\nport_forwarding = false", "provider = \"mullvad\"\ntype = \"wireguard\"\nserver_countries = [\"Sweden\"]\nport_forwarding = true", "vpn.port_forwarding", "forwards ports only"),
+    ("port forwarding unsupported", "provider = \"custom\"\ntype = \"wireguard\"\nserver_countries = []\nport_forwarding = false", "provider = \"mullvad\"\ntype = \"wireguard\"\nserver_countries = [\"Sweden\"]\nport_forwarding = true", "vpn.port_forwarding", "forwards ports only"),
     ("no addresses", r#"addresses = ["10.64.0.2/32"]"#, "addresses = []", "vpn.wireguard.addresses", "at least one"),
     ("bad address", r#"addresses = ["10.64.0.2/32"]"#, r#"addresses = ["10.64.0.300/32"]"#, "vpn.wireguard.addresses[0]", "invalid"),
     ("image with a space", r#"gateway_image = "qmcgaw/gluetun:v3.41.1""#, r#"gateway_image = "qmcgaw/glue tun""#, "stack.gateway_image", "spaces"),
@@ -89,7 +89,7 @@ const INVALID: &[(&str, &str, &str, &str, &str)] = &[
     ("bad timezone", r#"timezone = "Europe/Stockholm""#, r#"timezone = "Stockholm time""#, "stack.timezone", "timezone"),
     ("bad project name", r#"project = "torrent-vpn""#, r#"project = "Torrent VPN""#, "stack.project", "lowercase"),
     ("bad bind address", r#"bind_address = "127.0.0.1""#, r#"bind_address = "localhost""#, "stack.bind_address", "invalid"),
-    ("country with a comma", r#"server_countries = ["Sweden"]"#, r#"server_countries = ["Sweden,Norway"]"#, "vpn.server_countries[0]", "country"),
+    ("country with a comma", r#"server_countries = []"#, r#"server_countries = ["Sweden,Norway"]"#, "vpn.server_countries[0]", "country"),
     ("secret in gateway env", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"OPENVPN_PASSWORD = "hunter2""#, "stack.gateway_env.OPENVPN_PASSWORD", "set by Torrent VPN"),
     ("secret-looking gateway env", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"SHADOWSOCKS_PASSWORD = "x""#, "stack.gateway_env.SHADOWSOCKS_PASSWORD", "secret"),
     ("managed gateway env", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"FIREWALL_OUTBOUND_SUBNETS = "0.0.0.0/0""#, "stack.gateway_env.FIREWALL_OUTBOUND_SUBNETS", "set by Torrent VPN"),

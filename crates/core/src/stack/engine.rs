@@ -34,6 +34,8 @@ pub struct Inspected {
     /// RFC 3339, as the engine reports it; empty when never started.
     pub started_at: String,
     pub exit_code: i64,
+    /// How often the engine restarted it (restart policy).
+    pub restart_count: i64,
     /// `container:<id>` for services.
     pub network_mode: String,
     pub spec_hash: Option<String>,
@@ -148,6 +150,7 @@ pub async fn inspect(docker: &Docker, id: &str) -> Result<Option<Inspected>, Sta
         running: state.running.unwrap_or(false),
         started_at: state.started_at.unwrap_or_default(),
         exit_code: state.exit_code.unwrap_or(0),
+        restart_count: info.restart_count.unwrap_or(0),
         network_mode: info
             .host_config
             .as_ref()
@@ -360,6 +363,22 @@ pub async fn ensure_image(
             image: image.to_owned(),
             reason: format!("the pull ended without the image: {}", docker_message(&e)),
         }),
+    }
+}
+
+/// An image's `org.opencontainers.image.version` label (gluetun sets it to
+/// the release tag, or `latest`); `None` without one.
+pub async fn image_version_label(
+    docker: &Docker,
+    image: &str,
+) -> Result<Option<String>, StackError> {
+    match docker.inspect_image(image).await {
+        Ok(info) => Ok(info
+            .config
+            .and_then(|c| c.labels)
+            .and_then(|l| l.get("org.opencontainers.image.version").cloned())),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(StackError::api(format!("inspect the image {image}"), e)),
     }
 }
 

@@ -37,10 +37,14 @@ pub enum StackError {
     DownloadsDir { path: String, reason: String },
     #[error(transparent)]
     Secret(#[from] SecretError),
-    #[error("the VPN gateway stopped while {while_doing} (exit code {exit_code}); its last log lines:\n{logs}")]
+    #[error("{field}: {message}")]
+    Refused { field: String, message: String },
+    #[error("{}", gateway_exited(.while_doing, *.exit_code, .reason.as_deref(), .logs))]
     GatewayExited {
         while_doing: &'static str,
         exit_code: i64,
+        /// gluetun's `ERROR` line, when it logged one.
+        reason: Option<String>,
         logs: String,
     },
     #[error(
@@ -142,4 +146,28 @@ pub(crate) fn is_not_modified(e: &bollard::errors::Error) -> bool {
             ..
         }
     )
+}
+
+fn gateway_exited(while_doing: &str, exit_code: i64, reason: Option<&str>, logs: &str) -> String {
+    match reason {
+        Some(reason) => format!(
+            "the VPN gateway exited while {while_doing} (exit code {exit_code}): gluetun says \
+             \"{reason}\"; its last log lines:\n{logs}"
+        ),
+        None => format!(
+            "the VPN gateway exited while {while_doing} (exit code {exit_code}); its last log \
+             lines:\n{logs}"
+        ),
+    }
+}
+
+/// gluetun's fatal error in its log: the last `ERROR` line that is not the
+/// control server's request log (`[http server]`), without its time stamp.
+pub fn gluetun_error_line(logs: &str) -> Option<String> {
+    logs.lines()
+        .filter_map(|line| {
+            let (_, rest) = line.split_once(" ERROR ")?;
+            (!rest.starts_with("[http server]")).then(|| rest.trim().to_owned())
+        })
+        .next_back()
 }

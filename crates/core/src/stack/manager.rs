@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use bollard::query_parameters::{CreateContainerOptionsBuilder, UploadToContainerOptionsBuilder};
 use bollard::{body_full, Docker};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -28,7 +28,7 @@ use crate::gluetun::{
 use crate::monitor::ConnectStep;
 use crate::paths::AppPaths;
 use crate::secrets::{KeyringStore, SecretKind, Secrets};
-use crate::settings::{Settings, VpnType};
+use crate::settings::{gluetun as rules, image_generations, Settings, VpnType};
 
 /// Timeouts and pacing; the defaults suit real use and the lab.
 #[derive(Debug, Clone)]
@@ -289,6 +289,7 @@ impl StackManager {
     async fn connect_steps(&self, steps: &mut Steps<'_, '_>) -> Result<Connected, StackError> {
         let settings = &self.settings;
         steps.begin(ConnectStep::Preparing);
+        let vpn_secrets = self.vpn_secrets().await?;
         let current = self.current().await?;
         let client = self.gateway_client().await?;
         let desired = gateway_body(settings, &self.names);
@@ -337,7 +338,21 @@ impl StackManager {
         steps.begin(ConnectStep::CreatingGateway);
         let gateway_id = match &gateway {
             Some(gw) => gw.id.clone(),
-            None => self.create_gateway(desired).await?,
+            None => {
+                // The image's own version label decides which of gluetun's
+                // rules and routes apply (a tag can lie, a digest says nothing).
+                let image = &settings.stack.gateway_image;
+                let label = engine::image_version_label(&self.docker, image).await?;
+                let generations = image_generations(image, label.as_deref());
+                if let Some(r) = rules::check(settings, &generations).into_iter().next() {
+                    return Err(StackError::Refused {
+                        field: r.field,
+                        message: r.message,
+                    });
+                }
+                let release = gateway_release(image, label.as_deref());
+                self.create_gateway(desired, vpn_secrets, &release).await?
+            }
         };
 
         steps.begin(ConnectStep::StartingGateway);
@@ -437,8 +452,10 @@ impl StackManager {
     async fn create_gateway(
         &self,
         body: bollard::models::ContainerCreateBody,
+        vpn_secrets: Vec<(SecretKind, SecretString)>,
+        release: &GluetunRelease,
     ) -> Result<String, StackError> {
-        let files = self.secret_files().await?;
+        let files = self.secret_files(vpn_secrets, release).await?;
         let tar = Zeroizing::new(
             spec::secrets_tar(&files)
                 .map_err(|e| StackError::Settings(format!("packing the secrets failed: {e}")))?,
@@ -467,52 +484,86 @@ impl StackManager {
         Ok(created.id)
     }
 
-    /// The files the gateway reads its secrets from, read from the Keychain.
-    async fn secret_files(&self) -> Result<Vec<(String, SecretString)>, StackError> {
+    /// The VPN's secrets from the Keychain, after gluetun's rules on which
+    /// ones it needs (nothing is created when one is missing).
+    async fn vpn_secrets(&self) -> Result<Vec<(SecretKind, SecretString)>, StackError> {
         let s = &self.secrets;
-        let wireguard = self.settings.vpn.vpn_type == VpnType::Wireguard;
+        let mut vpn = Vec::new();
+        for kind in spec::vpn_secret_kinds(self.settings.vpn.vpn_type) {
+            if let Some(value) = s.get(*kind).await? {
+                vpn.push((*kind, value));
+            }
+        }
+        if self.settings.vpn.port_forwarding && self.settings.vpn.vpn_type == VpnType::Wireguard {
+            // Port forwarding with private internet access reads the
+            // OpenVPN credentials (`portforward.go`).
+            for kind in [SecretKind::OpenvpnUser, SecretKind::OpenvpnPassword] {
+                if let Some(value) = s.get(kind).await? {
+                    vpn.push((kind, value));
+                }
+            }
+        }
+        let present = Present(&vpn);
+        let refusals = rules::check_secrets(&self.settings, &present);
+        if let Some(first) = refusals.into_iter().next() {
+            return Err(StackError::Refused {
+                field: first.field,
+                message: first.message,
+            });
+        }
+        Ok(vpn)
+    }
+
+    /// The files the gateway reads its secrets from: the VPN's and the
+    /// control server's auth config with the routes this release knows.
+    async fn secret_files(
+        &self,
+        vpn: Vec<(SecretKind, SecretString)>,
+        release: &GluetunRelease,
+    ) -> Result<Vec<(String, SecretString)>, StackError> {
+        let s = &self.secrets;
         let api_key = s
             .get_or_generate(SecretKind::ControlApiKey, gluetun::generate_api_key)
             .await?;
+        let auth = auth_config_toml_with_routes(&api_key, app_routes_for(release));
         let secrets = GatewaySecrets {
-            wireguard_private_key: if wireguard {
-                Some(s.require(SecretKind::WireguardPrivateKey).await?)
-            } else {
-                None
-            },
-            wireguard_preshared_key: if wireguard {
-                s.get(SecretKind::WireguardPresharedKey).await?
-            } else {
-                None
-            },
-            openvpn_user: if wireguard {
-                None
-            } else {
-                Some(s.require(SecretKind::OpenvpnUser).await?)
-            },
-            openvpn_password: if wireguard {
-                None
-            } else {
-                Some(s.require(SecretKind::OpenvpnPassword).await?)
-            },
-            control_api_key: api_key.clone(),
+            vpn,
+            control_api_key: api_key,
         };
-        let release = gateway_release(&self.settings.stack.gateway_image);
-        let auth = auth_config_toml_with_routes(&api_key, app_routes_for(&release));
         Ok(spec::secret_files(&self.settings, &secrets, auth))
     }
 
-    /// Poll the control server until the VPN runs with a public IP; fail
-    /// early when the gateway stops.
+    /// Poll the control server until the VPN runs with a public IP. The
+    /// gateway is watched meanwhile: when it exits or restarts (gluetun exits
+    /// at start-up on a setting it refuses, and its restart policy starts it
+    /// again), connect stops at once with gluetun's `ERROR` line.
     async fn wait_tunnel(
         &self,
         client: &GluetunClient,
         gateway_id: &str,
     ) -> Result<PublicIp, StackError> {
         let started = Instant::now();
-        let mut last: String;
+        let mut last;
+        let first = engine::inspect(&self.docker, gateway_id)
+            .await?
+            .ok_or(StackError::TunnelLost("the gateway disappeared"))?;
         let mut checked = Instant::now();
         loop {
+            if checked.elapsed() >= GATEWAY_WATCH_INTERVAL {
+                checked = Instant::now();
+                let now = engine::inspect(&self.docker, gateway_id)
+                    .await?
+                    .ok_or(StackError::TunnelLost("the gateway disappeared"))?;
+                if let Some(exit_code) = gateway_died(&first, &now) {
+                    let logs = engine::log_tail(&self.docker, gateway_id, 40).await;
+                    return Err(StackError::GatewayExited {
+                        while_doing: "starting the VPN",
+                        exit_code,
+                        reason: super::error::gluetun_error_line(&logs),
+                        logs,
+                    });
+                }
+            }
             match tunnel_ip(client).await {
                 Ok(Some(ip)) => return Ok(ip),
                 Ok(None) => last = "the VPN runs, no public IP yet".to_owned(),
@@ -528,20 +579,6 @@ impl StackManager {
             if let Ok(status) = client.vpn_status().await {
                 if status != VpnStatus::Running {
                     last = format!("VPN {status}");
-                }
-            }
-            if checked.elapsed() >= Duration::from_secs(1) {
-                checked = Instant::now();
-                match engine::inspect(&self.docker, gateway_id).await? {
-                    Some(gw) if gw.running => {}
-                    Some(gw) => {
-                        return Err(StackError::GatewayExited {
-                            while_doing: "waiting for the tunnel",
-                            exit_code: gw.exit_code,
-                            logs: engine::log_tail(&self.docker, gateway_id, 25).await,
-                        })
-                    }
-                    None => return Err(StackError::TunnelLost("the gateway disappeared")),
                 }
             }
             if started.elapsed() >= self.options.tunnel_timeout {
@@ -774,9 +811,47 @@ pub async fn tunnel_ip(client: &GluetunClient) -> Result<Option<PublicIp>, Gluet
 
 /// The gluetun release an image reference names (its tag); untagged and
 /// unknown tags count as the newest.
-pub fn gateway_release(image: &str) -> GluetunRelease {
-    let (_, tag) = engine::split_image(image);
+/// The gateway's release: its `org.opencontainers.image.version` label
+/// when it has one, else its tag; a digest without a label is
+/// [`GluetunRelease::Unknown`].
+pub fn gateway_release(image: &str, version_label: Option<&str>) -> GluetunRelease {
+    if let Some(label) = version_label.filter(|l| !l.trim().is_empty()) {
+        return GluetunRelease::parse(label);
+    }
+    let name = image.split_once('@').map_or(image, |(n, _)| n);
+    if image.contains('@') && !name.rsplit('/').next().unwrap_or(name).contains(':') {
+        return GluetunRelease::Unknown;
+    }
+    let (_, tag) = engine::split_image(name);
     GluetunRelease::parse(&tag)
+}
+
+/// How often connect looks at the gateway container while it waits for the
+/// tunnel.
+const GATEWAY_WATCH_INTERVAL: Duration = Duration::from_millis(400);
+
+/// The exit code when the gateway died between two inspections: it is not
+/// running, or it restarted (its restart count or start time changed).
+fn gateway_died(first: &Inspected, now: &Inspected) -> Option<i64> {
+    let restarted = now.restart_count != first.restart_count || now.started_at != first.started_at;
+    (!now.running || now.state == "restarting" || restarted).then_some(now.exit_code)
+}
+
+/// [`rules::SecretPresence`] over the secrets read for one connect.
+struct Present<'a>(&'a [(SecretKind, SecretString)]);
+
+impl rules::SecretPresence for Present<'_> {
+    fn has(&self, kind: SecretKind) -> bool {
+        self.0
+            .iter()
+            .any(|(k, v)| *k == kind && !v.expose_secret().trim().is_empty())
+    }
+
+    fn user_is_ivpn_account_id(&self) -> bool {
+        self.0.iter().any(|(k, v)| {
+            *k == SecretKind::OpenvpnUser && rules::is_ivpn_account_id(v.expose_secret().trim())
+        })
+    }
 }
 
 #[cfg(test)]
@@ -786,12 +861,27 @@ mod tests {
     #[test]
     fn release_from_image_tags() {
         assert_eq!(
-            gateway_release("qmcgaw/gluetun:v3.40.0"),
+            gateway_release("qmcgaw/gluetun:v3.40.0", None),
             GluetunRelease::Tagged(3, 40, 0)
         );
-        assert_eq!(gateway_release("qmcgaw/gluetun"), GluetunRelease::Latest);
-        assert!(gateway_release("tvpn-lab/gateway:latest").has_portforward_route());
-        assert!(!gateway_release("qmcgaw/gluetun:v3.40.1").has_portforward_route());
+        assert_eq!(
+            gateway_release("qmcgaw/gluetun", None),
+            GluetunRelease::Latest
+        );
+        assert!(gateway_release("tvpn-lab/gateway:latest", None).has_portforward_route());
+        assert!(!gateway_release("qmcgaw/gluetun:v3.40.1", None).has_portforward_route());
+        // The label wins over the tag; a digest alone is not "the newest".
+        assert_eq!(
+            gateway_release("qmcgaw/gluetun:latest", Some("v3.40.4")),
+            GluetunRelease::Tagged(3, 40, 4)
+        );
+        let digest = "qmcgaw/gluetun@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        assert_eq!(gateway_release(digest, None), GluetunRelease::Unknown);
+        assert!(!gateway_release(digest, None).has_portforward_route());
+        assert_eq!(
+            gateway_release(digest, Some("v3.41.1")),
+            GluetunRelease::Tagged(3, 41, 1)
+        );
     }
 
     #[test]

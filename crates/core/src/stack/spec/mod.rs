@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use super::labels;
+use crate::secrets::SecretKind;
 use crate::settings::{Settings, VpnType};
 
 /// Where secrets are delivered inside the gateway; gluetun reads
@@ -60,11 +61,28 @@ impl StackNames {
 
 /// The secrets a gateway needs, read from the store for one connect.
 pub struct GatewaySecrets {
-    pub wireguard_private_key: Option<SecretString>,
-    pub wireguard_preshared_key: Option<SecretString>,
-    pub openvpn_user: Option<SecretString>,
-    pub openvpn_password: Option<SecretString>,
+    /// The VPN's secrets, each delivered as the file gluetun reads it from
+    /// ([`SecretKind::gateway_file`]).
+    pub vpn: Vec<(SecretKind, SecretString)>,
     pub control_api_key: SecretString,
+}
+
+/// The secret kinds a gateway of this VPN type reads.
+pub fn vpn_secret_kinds(vpn_type: VpnType) -> &'static [SecretKind] {
+    match vpn_type {
+        VpnType::Wireguard => &[
+            SecretKind::WireguardPrivateKey,
+            SecretKind::WireguardPresharedKey,
+        ],
+        VpnType::Openvpn => &[
+            SecretKind::OpenvpnUser,
+            SecretKind::OpenvpnPassword,
+            SecretKind::OpenvpnClientCert,
+            SecretKind::OpenvpnClientKey,
+            SecretKind::OpenvpnEncryptedKey,
+            SecretKind::OpenvpnKeyPassphrase,
+        ],
+    }
 }
 
 /// Labels common to everything of one stack.
@@ -111,6 +129,11 @@ pub fn gateway_env(settings: &Settings) -> Vec<String> {
             "VPN_PORT_FORWARDING".into(),
             if vpn.port_forwarding { "on" } else { "off" }.into(),
         ),
+        // The app polls the control server twice a second: gluetun would
+        // log every request at INFO (`middlewares/log`).
+        ("HTTP_CONTROL_SERVER_LOG".into(), "off".into()),
+        // The tray's VPN IP comes from gluetun's public IP lookup.
+        ("PUBLICIP_ENABLED".into(), "on".into()),
         // gluetun's own DNS server, with DNS over TLS upstream: queries
         // leave only through the tunnel.
         ("DNS_SERVER".into(), "on".into()),
@@ -130,6 +153,9 @@ pub fn gateway_env(settings: &Settings) -> Vec<String> {
             env.push(("WIREGUARD_ENDPOINT_IP".into(), ep.ip().to_string()));
             env.push(("WIREGUARD_ENDPOINT_PORT".into(), ep.port().to_string()));
         }
+    }
+    if let (true, Some(p)) = (vpn.port_forwarding, vpn.port_forwarding_provider) {
+        env.push(("VPN_PORT_FORWARDING_PROVIDER".into(), p.name().into()));
     }
     if !vpn.server_countries.is_empty() {
         env.push(("SERVER_COUNTRIES".into(), vpn.server_countries.join(",")));
@@ -296,22 +322,13 @@ pub fn secret_files(
     auth_config: SecretString,
 ) -> Vec<(String, SecretString)> {
     let mut files = vec![(AUTH_CONFIG_PATH.to_owned(), auth_config)];
-    let mut add = |name: &str, v: &Option<SecretString>| {
-        if let Some(v) = v {
+    let kinds = vpn_secret_kinds(settings.vpn.vpn_type);
+    for (kind, value) in &s.vpn {
+        if let (true, Some(name)) = (kinds.contains(kind), kind.gateway_file()) {
             files.push((
                 format!("{SECRETS_DIR}/{name}"),
-                SecretString::from(v.expose_secret().to_owned()),
+                SecretString::from(value.expose_secret().to_owned()),
             ));
-        }
-    };
-    match settings.vpn.vpn_type {
-        VpnType::Wireguard => {
-            add("wireguard_private_key", &s.wireguard_private_key);
-            add("wireguard_preshared_key", &s.wireguard_preshared_key);
-        }
-        VpnType::Openvpn => {
-            add("openvpn_user", &s.openvpn_user);
-            add("openvpn_password", &s.openvpn_password);
         }
     }
     files

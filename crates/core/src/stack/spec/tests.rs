@@ -161,10 +161,18 @@ fn no_secret_reaches_the_container_definition() {
     let names = StackNames::new(&s);
     let private = "cGxhY2Vob2xkZXItcHJpdmF0ZS1rZXktMzItYnl0ZXM=";
     let secrets = GatewaySecrets {
-        wireguard_private_key: Some(secret(private)),
-        wireguard_preshared_key: Some(secret("psk-value-for-test")),
-        openvpn_user: None,
-        openvpn_password: None,
+        vpn: vec![
+            (SecretKind::WireguardPrivateKey, secret(private)),
+            (
+                SecretKind::WireguardPresharedKey,
+                secret("psk-value-for-test"),
+            ),
+            // Not read by a WireGuard gateway: not delivered.
+            (
+                SecretKind::OpenvpnPassword,
+                secret("openvpn-password-value"),
+            ),
+        ],
         control_api_key: secret("api-key-value-for-test"),
     };
     let files = secret_files(&s, &secrets, secret("auth-config"));
