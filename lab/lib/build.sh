@@ -117,12 +117,38 @@ lab_build_base() {
   tvpn_log "  $image ready in $((SECONDS - start)) s"
 }
 
+# The content hash of an image's inputs: its build context, its build args
+# and the image it is built FROM (so a changed tools image rebuilds the
+# gateway on top of it). Kept as a label; a different hash means rebuild.
+lab_context_hash() {
+  local dir=$1
+  shift
+  local from base_arg parent_id=""
+  from=$(sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' "$dir/Dockerfile" | head -n 1)
+  case $from in
+    *'$'*)
+      base_arg=$(printf '%s\n' "$@" | sed -n 's/^BASE=//p' | head -n 1)
+      from=${base_arg:-$(sed -n 's/^ARG BASE=//p' "$dir/Dockerfile" | head -n 1)}
+      ;;
+  esac
+  if [ -n "$from" ]; then
+    parent_id=$(docker image inspect -f '{{.Id}}' "$from" 2>/dev/null || true)
+  fi
+  {
+    (cd "$dir" && find . -type f ! -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    printf 'args %s\nfrom %s\n' "$*" "$parent_id"
+  } | sha256sum | cut -c1-16
+}
+
 # lab_docker_build IMAGE DIR [docker build args...]
 lab_docker_build() {
   local image=$1 dir=$2
   shift 2
-  if [ "$LAB_FORCE" != 1 ] && lab_image_exists "$image"; then
-    tvpn_log "- $image: exists"
+  local hash
+  hash=$(lab_context_hash "$dir" "$@")
+  if [ "$LAB_FORCE" != 1 ] && lab_image_exists "$image" &&
+    [ "$(docker image inspect -f '{{index .Config.Labels "dev.torrentvpn.lab.context"}}' "$image" 2>/dev/null)" = "$hash" ]; then
+    tvpn_log "- $image: up to date"
     return
   fi
   local start=$SECONDS log
@@ -133,7 +159,8 @@ lab_docker_build() {
   if [ "$LAB_FRESH" = 1 ]; then
     extra+=(--no-cache)
   fi
-  if ! docker build ${extra[@]+"${extra[@]}"} --label "$LAB_LABEL" -t "$image" "$@" "$dir" >"$log" 2>&1; then
+  if ! docker build ${extra[@]+"${extra[@]}"} --label "$LAB_LABEL" \
+    --label "dev.torrentvpn.lab.context=$hash" -t "$image" "$@" "$dir" >"$log" 2>&1; then
     tail -n 30 "$log" >&2
     tvpn_die "building $image failed; see $log"
   fi
