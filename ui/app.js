@@ -147,6 +147,8 @@ function render() {
   $("settings-form").hidden = onboarding && !manual;
   $("back").hidden = !onboarding;
   $("form-title").textContent = onboarding ? "Your VPN" : "Settings";
+  $("webui-username").textContent = view.webui_username;
+  $("webui-url").textContent = view.webui_url;
   $("settings-file").textContent = `${onboarding ? "To be saved" : "Saved"} in ${view.settings_file} ` +
     `(profile ${view.profile}); secrets in the keychain.`;
   $("choose-demo").hidden = !view.demo.available;
@@ -191,6 +193,35 @@ async function load() {
     banner(`The settings cannot be loaded: ${errorText(e)}`, "error");
   }
   document.body.dataset.ready = "1";
+}
+
+// ---- the Web UI login ------------------------------------------------------
+
+async function copyWebuiPassword() {
+  clearFieldErrors();
+  try {
+    banner(await invoke("copy_webui_password"), "ok");
+  } catch (e) {
+    showFieldErrors(e);
+  }
+}
+
+async function setWebuiPassword() {
+  const input = $("new-webui-password");
+  const button = $("set-webui-password");
+  button.disabled = true;
+  clearFieldErrors();
+  try {
+    const said = await invoke("set_webui_password", { password: input.value });
+    input.value = "";
+    view = await invoke("load_settings");
+    render();
+    banner(said, "ok");
+  } catch (e) {
+    showFieldErrors(e);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 async function save(ev) {
@@ -355,6 +386,8 @@ async function refreshStatus() {
 
 function wire() {
   $("settings-form").addEventListener("submit", save);
+  $("copy-webui-password").addEventListener("click", copyWebuiPassword);
+  $("set-webui-password").addEventListener("click", setWebuiPassword);
   $("type-wireguard").addEventListener("change", showTypeFields);
   $("type-openvpn").addEventListener("change", showTypeFields);
   $("choose-manual").addEventListener("click", () => {

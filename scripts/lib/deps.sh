@@ -11,7 +11,7 @@ TVPN_RUN_PACKAGES=(dbus dbus-x11 gnome-keyring)
 # Tests: the engine and the lab, a headless display, a tray host, WebDriver.
 TVPN_TEST_PACKAGES=(
   docker.io debootstrap iproute2 iptables curl python3 python3-venv
-  xvfb xauth trayer xdotool imagemagick x11-apps webkit2gtk-driver libsecret-tools
+  xvfb xauth xclip trayer xdotool imagemagick x11-apps webkit2gtk-driver libsecret-tools
 )
 
 # ensure_rust [TARGET...]: the toolchain pieces the scripts use.

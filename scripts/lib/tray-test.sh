@@ -23,7 +23,7 @@ source scripts/lib/deps.sh
 ARTIFACTS="${TVPN_ARTIFACTS:-$ROOT/.artifacts}"
 mkdir -p "$ARTIFACTS"
 
-TRAY_PACKAGES=(xvfb xauth trayer xdotool x11-apps x11-utils imagemagick)
+TRAY_PACKAGES=(xvfb xauth xclip trayer xdotool x11-apps x11-utils imagemagick)
 if [ -z "${TVPN_TEST_SESSION:-}" ]; then
   ensure_apt_packages "${TVPN_BUILD_PACKAGES[@]}" "${TVPN_RUN_PACKAGES[@]}" "${TRAY_PACKAGES[@]}"
   ensure_docker || tvpn_die "no Docker engine"
@@ -231,6 +231,23 @@ verdict=$(python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); print(v["
 [[ $verdict == True* ]] || die_with "Verify Protection: $verdict"
 pass "Verify Protection in $((SECONDS - t0)) s: ${verdict#True }"
 wait_menu 10 action '^disconnect$' || die_with "after verify, the action is [$(menu_field action)]"
+
+# -- Copy Web UI Password: the clipboard holds a password that logs in
+t0=$SECONDS
+click copy-webui-password
+copied=""
+deadline=$((SECONDS + 15))
+while [ -z "$copied" ] && [ "$SECONDS" -lt "$deadline" ]; do
+  sleep 0.3
+  copied=$(xclip -o -selection clipboard 2>/dev/null || true)
+done
+[ -n "$copied" ] || die_with "Copy Web UI Password put nothing on the clipboard"
+webui_port=$(sed -n 's/^webui_port = //p' "$TVPN_CONFIG_DIR/settings.toml" | head -n 1)
+login=$(curl -s --noproxy '*' --data-urlencode "username=admin" --data-urlencode "password=$copied" \
+  "http://127.0.0.1:$webui_port/api/v2/auth/login" || true)
+unset copied
+[ "$login" = "Ok." ] || die_with "the copied Web UI password does not log in: [$login]"
+pass "Copy Web UI Password: the clipboard's password logs in ($((SECONDS - t0)) s)"
 
 # -- disconnect through the hook
 t0=$SECONDS

@@ -5,7 +5,8 @@
 //! data to the real tray. Windows, notifications and autostart are Tauri
 //! plugins driven from here.
 
-pub mod commands;
+mod clipboard;
+mod commands;
 mod hooks;
 mod logging;
 pub mod menu_model;
@@ -53,6 +54,8 @@ pub fn run() -> anyhow::Result<()> {
             commands::plan_import,
             commands::apply_import,
             commands::try_demo,
+            commands::copy_webui_password,
+            commands::set_webui_password,
             prefs::get_tray_prefs,
             prefs::set_tray_prefs,
             runtime::last_verify,

@@ -98,6 +98,8 @@ pub struct MenuModel {
     pub action: Action,
     pub action_enabled: bool,
     pub open_webui_enabled: bool,
+    /// "Copy Web UI Password": whenever the app is set up.
+    pub copy_password_enabled: bool,
     pub verify_text: String,
     pub verify_enabled: bool,
     pub launch_at_login: bool,
@@ -220,6 +222,7 @@ pub fn menu_model(s: &Snapshot, busy: &Busy, prefs: &Prefs, now_ms: u64) -> Menu
         action,
         action_enabled,
         open_webui_enabled: connected,
+        copy_password_enabled: live && !matches!(action, Action::SetUp | Action::FixSettings),
         verify_text: verify_text.to_owned(),
         verify_enabled: connected && !busy.verifying && !busy.disconnecting,
         launch_at_login: prefs.launch_at_login,

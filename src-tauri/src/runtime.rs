@@ -524,6 +524,42 @@ impl Runtime {
     }
 
     /// The Web UI address of the running profile.
+    /// Put the Web UI password on the clipboard for a minute and say so in a
+    /// notification (`opening`: the Web UI is being opened too).
+    pub fn copy_webui_password(self: &Arc<Self>, app: &AppHandle, opening: bool) {
+        let Some(manager) = self.manager() else {
+            notify(app, "Web UI password", "Torrent VPN is not set up yet.");
+            return;
+        };
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            let login = tvpn_core::stack::webui::login_for(manager.settings(), manager.secrets()).await;
+            let (title, body) = match login {
+                Ok(tvpn_core::stack::webui::WebUiLogin {
+                    password: Some(password),
+                    username,
+                    ..
+                }) => match crate::clipboard::copy_for_a_minute(password) {
+                    Ok(()) if opening => (
+                        "Web UI password copied",
+                        format!("Log in as {username} and paste it; the clipboard is cleared in 60 s."),
+                    ),
+                    Ok(()) => (
+                        "Web UI password copied",
+                        format!("For user {username}; the clipboard is cleared in 60 s."),
+                    ),
+                    Err(e) => ("Web UI password not copied", e),
+                },
+                Ok(_) => (
+                    "No Web UI password yet",
+                    "It is made at the first Connect.".to_owned(),
+                ),
+                Err(e) => ("Web UI password not copied", e.to_string()),
+            };
+            notify(&app, title, &body);
+        });
+    }
+
     pub fn webui_url(&self) -> Option<String> {
         self.manager()
             .map(|m| tvpn_core::stack::harden::webui_url(m.settings()))

@@ -29,6 +29,7 @@ pub mod ids {
     pub const SPEED: &str = "speed";
     pub const ACTION: &str = "action";
     pub const OPEN_WEBUI: &str = "open-webui";
+    pub const COPY_PASSWORD: &str = "copy-webui-password";
     pub const VERIFY: &str = "verify";
     pub const SETTINGS: &str = "settings";
     pub const LOGIN: &str = "launch-at-login";
@@ -44,6 +45,7 @@ pub struct Items {
     speed: MenuItem<Wry>,
     action: MenuItem<Wry>,
     open_webui: MenuItem<Wry>,
+    copy_password: MenuItem<Wry>,
     verify: MenuItem<Wry>,
     login: CheckMenuItem<Wry>,
 }
@@ -63,6 +65,13 @@ pub fn build(app: &AppHandle) -> tauri::Result<Items> {
         app,
         ids::OPEN_WEBUI,
         "Open qBittorrent Web UI",
+        false,
+        None::<&str>,
+    )?;
+    let copy_password = MenuItem::with_id(
+        app,
+        ids::COPY_PASSWORD,
+        "Copy Web UI Password",
         false,
         None::<&str>,
     )?;
@@ -91,6 +100,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<Items> {
             &PredefinedMenuItem::separator(app)?,
             &action,
             &open_webui,
+            &copy_password,
             &verify,
             &PredefinedMenuItem::separator(app)?,
             &settings,
@@ -116,6 +126,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<Items> {
         speed,
         action,
         open_webui,
+        copy_password,
         verify,
         login,
     })
@@ -175,6 +186,9 @@ impl Items {
         }
         if changed(last, |l| l.action_enabled, m.action_enabled) {
             self.action.set_enabled(m.action_enabled)?;
+        }
+        if changed(last, |l| l.copy_password_enabled, m.copy_password_enabled) {
+            self.copy_password.set_enabled(m.copy_password_enabled)?;
         }
         if changed(last, |l| l.open_webui_enabled, m.open_webui_enabled) {
             self.open_webui.set_enabled(m.open_webui_enabled)?;
@@ -241,12 +255,20 @@ pub fn on_menu_item(app: &AppHandle, id: &str) {
         }
         ids::SETTINGS => crate::show_settings(app).map_err(|e| e.to_string()),
         ids::OPEN_WEBUI => match rt.webui_url() {
-            Some(url) => app
-                .opener()
-                .open_url(url, None::<&str>)
-                .map_err(|e| e.to_string()),
+            Some(url) => {
+                // The login page asks for the password: it is on the
+                // clipboard, and a notification says so.
+                rt.copy_webui_password(app, true);
+                app.opener()
+                    .open_url(url, None::<&str>)
+                    .map_err(|e| e.to_string())
+            }
             None => Ok(()),
         },
+        ids::COPY_PASSWORD => {
+            rt.copy_webui_password(app, false);
+            Ok(())
+        }
         ids::VERIFY => {
             rt.verify(app);
             Ok(())

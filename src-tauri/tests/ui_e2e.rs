@@ -528,6 +528,11 @@ async fn t4_the_settings_round_trip_survives_a_restart() {
 
     let d = Driver::launch("t4-first", dir.path(), 4630).await;
     d.fill_wireguard(PRIVATE_KEY).await;
+    // Countries need a provider with a server list: gluetun has none for a
+    // custom server (serverselection.go).
+    d.js("const p = document.getElementById('provider'); p.value = 'mullvad'; \
+          p.dispatchEvent(new Event('change')); return p.value")
+        .await;
     d.type_into("#server-countries", "Sweden, Netherlands")
         .await;
     d.type_into("#downloads-dir", "/srv/e2e/Downloads").await;
@@ -544,6 +549,7 @@ async fn t4_the_settings_round_trip_survives_a_restart() {
     assert_eq!(d.value("public-key").await, PUBLIC_KEY);
     assert_eq!(d.value("addresses").await, "10.64.0.2/32");
     assert_eq!(d.value("server-countries").await, "Sweden, Netherlands");
+    assert_eq!(d.value("provider").await, "mullvad");
     assert_eq!(d.value("downloads-dir").await, "/srv/e2e/Downloads");
     assert_eq!(d.value("lan-on").await, true);
     assert_eq!(d.value("lan-subnets").await, "192.168.1.0/24");

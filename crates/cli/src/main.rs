@@ -14,6 +14,7 @@ mod secrets;
 mod stack;
 mod status;
 mod watch;
+mod webui;
 
 #[derive(Parser)]
 #[command(
@@ -71,6 +72,21 @@ enum Command {
     /// Keychain items of the current profile.
     #[command(subcommand)]
     Secrets(secrets::SecretsCommand),
+    /// The Web UI's address and username; with a flag, its password (kept in
+    /// the Keychain) or a new one.
+    WebuiPassword {
+        /// Print the password on stdout.
+        #[arg(long, conflicts_with_all = ["copy", "set"])]
+        show: bool,
+        /// Put the password on the clipboard and clear it after 60 s
+        /// (unless something else was copied meanwhile).
+        #[arg(long, conflicts_with = "set")]
+        copy: bool,
+        /// Set a new password, read from stdin: stored in the Keychain and
+        /// applied to qBittorrent, or at the next connect.
+        #[arg(long)]
+        set: bool,
+    },
     /// Import a .env or wg-quick file: settings to the settings file, secrets
     /// to the keychain. A .env file's secret lines are replaced by a comment.
     ImportEnv {
@@ -129,6 +145,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reconcile { json } => stack::reconcile(&paths, json).await,
         Command::Watch { json } => watch::run(&paths, json).await,
         Command::Secrets(cmd) => secrets::run(&paths, cmd).await.map(|()| ExitCode::SUCCESS),
+        Command::WebuiPassword { show, copy, set } => webui::run(&paths, show, copy, set).await,
         Command::ImportEnv { file, dry_run } => import_env::run(&paths, &file, dry_run)
             .await
             .map(|()| ExitCode::SUCCESS),

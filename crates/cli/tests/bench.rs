@@ -185,7 +185,12 @@ async fn refusal_times(docker: &bollard::Docker) -> Vec<Row> {
     let p = Profile::new("refusals").await;
     let saved = p.settings();
     let mut refused = Vec::new();
-    p.edit_settings(|s| s["stack"]["gateway_env"]["LOG_LEVEL"] = "loud".into());
+    p.edit_settings(|s| {
+        s["stack"]["gateway_env"]
+            .as_table_mut()
+            .unwrap()
+            .insert("LOG_LEVEL".to_owned(), "loud".into());
+    });
     for _ in 0..5 {
         let t0 = Instant::now();
         let out = p.tvpn(&["connect"]);

@@ -161,6 +161,14 @@ async fn no_secret_outside_the_keychain() {
     places.extend(process_args());
     let watched = watch.text();
     drop(watch);
+    // The Web UI login: the hint, and the password through the clipboard.
+    assert!(run(&["-vv", "webui-password"]).status.success());
+    let display = lab::Display::start();
+    let (copied, said) = lab::copied_password(&p, &display, &["-vv"]);
+    assert_eq!(copied, qbit_password, "the clipboard holds the Web UI password");
+    outputs.push(("tvpn -vv webui-password --copy".to_owned(), said));
+    places.extend(process_args());
+    drop(display);
     assert!(run(&["-vv", "disconnect"]).status.success());
     outputs.push(("tvpn watch --json".to_owned(), watched));
 

@@ -192,3 +192,66 @@ pub async fn try_demo(state: State<'_, AppState>) -> CommandResult<SettingsView>
     })
     .await
 }
+
+/// "Copy Web UI password": the Keychain's password on the clipboard for a
+/// minute. The password never reaches the window; the answer names the
+/// user to log in as.
+#[tauri::command]
+pub async fn copy_webui_password(state: State<'_, AppState>) -> CommandResult<String> {
+    let paths = paths(&state);
+    let (settings, password) = blocking(move || {
+        let settings = tvpn_core::Settings::load(&paths.settings_file())
+            .map_err(|e| CommandError::msg(e.to_string()))?
+            .ok_or_else(|| CommandError::msg("Torrent VPN is not set up yet"))?;
+        let store = open_store()?;
+        let password = store
+            .get(&settings.profile, tvpn_core::secrets::SecretKind::QbittorrentPassword)
+            .map_err(|e| CommandError::msg(e.to_string()))?;
+        Ok((settings, password))
+    })
+    .await?;
+    let Some(password) = password else {
+        return Err(CommandError::msg(
+            "no Web UI password yet: it is made at the first Connect",
+        ));
+    };
+    crate::clipboard::copy_for_a_minute(password).map_err(CommandError::msg)?;
+    Ok(format!(
+        "Copied the password of {} — paste it on the Web UI's login page; the clipboard is \
+         cleared in 60 s.",
+        settings.qbittorrent.username
+    ))
+}
+
+/// A Web UI password the user chooses: checked, stored in the Keychain and
+/// applied to a running qBittorrent (read back by logging in with it), or
+/// at the next connect. Errors name `secrets.qbittorrent-password`.
+#[tauri::command]
+pub async fn set_webui_password(
+    state: State<'_, AppState>,
+    password: String,
+) -> CommandResult<String> {
+    let paths = paths(&state);
+    let password = tvpn_core::secrets::SecretString::from(password);
+    let field = |message: String| CommandError {
+        message: message.clone(),
+        fields: vec![FieldError {
+            field: "secrets.qbittorrent-password".to_owned(),
+            message,
+        }],
+        details: Vec::new(),
+    };
+    tvpn_core::stack::webui::check_password(&password).map_err(field)?;
+    let manager = tvpn_core::stack::StackManager::open(&paths)
+        .await
+        .map_err(|e| CommandError::msg(e.to_string()))?;
+    match manager.set_webui_password(password).await {
+        Ok(tvpn_core::stack::webui::PasswordChange::Applied) => {
+            Ok("The Web UI password is changed.".to_owned())
+        }
+        Ok(tvpn_core::stack::webui::PasswordChange::Stored) => Ok(
+            "The Web UI password is stored; qBittorrent gets it at the next Connect.".to_owned(),
+        ),
+        Err(e) => Err(field(e.to_string())),
+    }
+}

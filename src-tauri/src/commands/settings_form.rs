@@ -181,6 +181,9 @@ pub struct SettingsView {
     /// shows defaults, and saving replaces the file).
     pub load_error: Option<String>,
     pub profile: String,
+    /// The qBittorrent Web UI's user and address, for the login hint.
+    pub webui_username: String,
+    pub webui_url: String,
     pub form: SettingsForm,
     pub secrets: Vec<SecretStatus>,
     pub keychain_error: Option<String>,
@@ -229,6 +232,8 @@ pub fn load_view(
     SettingsView {
         configured,
         settings_file: file.display().to_string(),
+        webui_username: settings.qbittorrent.username.clone(),
+        webui_url: tvpn_core::stack::harden::webui_url(&settings),
         load_error,
         profile: settings.profile.clone(),
         form: SettingsForm::from_settings(&settings),

@@ -280,6 +280,11 @@ pub fn build_exiting_gateway(image: &str) {
     let dockerfile = format!(
         "FROM tvpn-lab/gateway:latest\nENTRYPOINT [\"/bin/sh\", \"-c\", \"echo \\\"$(date -Iseconds) INFO [http server] 401 GET /v1/vpn/status\\\"; echo \\\"$(date -Iseconds) ERROR {EXITING_GATEWAY_ERROR}\\\"; echo \\\"$(date -Iseconds) INFO Shutdown successful\\\"; exit 1\"]\nHEALTHCHECK NONE\n"
     );
+    docker_build(image, &dockerfile);
+}
+
+/// `docker build -t IMAGE` of a Dockerfile given as text (no context).
+pub fn docker_build(image: &str, dockerfile: &str) {
     let mut child = Command::new("docker")
         .args(["build", "-q", "-t", image, "-"])
         .stdin(Stdio::piped())
@@ -296,6 +301,82 @@ pub fn build_exiting_gateway(image: &str) {
         child.wait().unwrap().success(),
         "docker build of {image} failed"
     );
+}
+
+/// The clipboard of an X server of the test's own (Xvfb).
+pub struct Display {
+    xvfb: std::process::Child,
+    pub name: String,
+}
+
+impl Display {
+    pub fn start() -> Self {
+        let n = 90 + std::process::id() % 400;
+        let name = format!(":{n}");
+        let xvfb = Command::new("Xvfb")
+            .args([name.as_str(), "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb (scripts/test installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+            assert!(Instant::now() < deadline, "Xvfb did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { xvfb, name }
+    }
+
+    pub fn clipboard(&self) -> Option<String> {
+        let out = Command::new("xclip")
+            .args(["-o", "-selection", "clipboard"])
+            .env("DISPLAY", &self.name)
+            .output()
+            .expect("xclip (scripts/test installs it)");
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        let _ = self.xvfb.kill();
+        let _ = self.xvfb.wait();
+    }
+}
+
+/// `tvpn [extra] webui-password --copy`, then the clipboard as another
+/// program sees it; the copying process is stopped afterwards. Returns the
+/// clipboard's text and what the command printed.
+pub fn copied_password(p: &Profile, display: &Display, extra: &[&str]) -> (String, String) {
+    let mut args = extra.to_vec();
+    args.extend(["webui-password", "--copy"]);
+    let mut child = p
+        .command(&args)
+        .env("DISPLAY", &display.name)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let text = loop {
+        if let Some(text) = display.clipboard().filter(|t| !t.is_empty()) {
+            break text;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "tvpn webui-password --copy exited"
+        );
+        assert!(Instant::now() < deadline, "nothing reached the clipboard");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(said.contains("cleared in 60 s"), "{said}");
+    assert!(!said.contains(&text), "the password was printed");
+    (text, said)
 }
 
 /// The state of a container, `None` when it does not exist.

@@ -16,6 +16,7 @@
 //! Passwords travel as [`SecretString`] and are exposed only while building
 //! the request; errors never carry them.
 
+pub mod conf;
 mod maindata;
 #[cfg(test)]
 mod tests;

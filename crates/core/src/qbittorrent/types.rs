@@ -157,6 +157,8 @@ pub struct Preferences {
     pub pex: Option<bool>,
     pub anonymous_mode: Option<bool>,
     pub save_path: Option<String>,
+    /// Global download limit, bytes/s (0: none).
+    pub dl_limit: Option<i64>,
     pub web_ui_port: Option<u32>,
     pub web_ui_username: Option<String>,
     pub bypass_local_auth: Option<bool>,
@@ -170,6 +172,10 @@ pub struct Preferences {
     pub web_ui_ban_duration: Option<u32>,
     /// Seconds.
     pub web_ui_session_timeout: Option<u32>,
+    /// Run an external program when a torrent finishes.
+    pub autorun_enabled: Option<bool>,
+    /// Run an external program when a torrent is added.
+    pub autorun_on_torrent_added_enabled: Option<bool>,
 }
 
 /// One torrent of `GET /api/v2/torrents/info` (the fields the app uses).

@@ -12,7 +12,7 @@ use bollard::models::{EventMessage, NetworkCreateRequest, VolumeCreateRequest};
 use bollard::query_parameters::{
     CreateImageOptionsBuilder, DownloadFromContainerOptionsBuilder, EventsOptionsBuilder,
     InspectContainerOptions, InspectNetworkOptions, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+    RemoveContainerOptionsBuilder, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::stream::BoxStream;
@@ -366,6 +366,60 @@ pub async fn ensure_image(
     }
 }
 
+/// Write `bytes` to `path` in a container (running or not, volumes
+/// included) through the archive API, owned by `uid:gid` with `mode`; the
+/// file's folder is created (same owner, 0755) when missing. The folder's
+/// parent must exist.
+pub async fn write_file(
+    docker: &Docker,
+    id: &str,
+    path: &str,
+    bytes: &[u8],
+    uid: u32,
+    gid: u32,
+    mode: u32,
+) -> Result<(), StackError> {
+    let p = std::path::Path::new(path);
+    let (Some(dir), Some(name)) = (p.parent(), p.file_name()) else {
+        return Err(StackError::Settings(format!("{path} is not a file path")));
+    };
+    let (Some(parent), Some(dir_name)) = (dir.parent(), dir.file_name()) else {
+        return Err(StackError::Settings(format!("{path} has no folder to create")));
+    };
+    let tar = (|| -> std::io::Result<Vec<u8>> {
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Directory);
+        h.set_mode(0o755);
+        h.set_uid(u64::from(uid));
+        h.set_gid(u64::from(gid));
+        h.set_size(0);
+        h.set_mtime(0);
+        builder.append_data(&mut h, format!("{}/", dir_name.to_string_lossy()), std::io::empty())?;
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_mode(mode);
+        h.set_uid(u64::from(uid));
+        h.set_gid(u64::from(gid));
+        h.set_size(bytes.len() as u64);
+        h.set_mtime(0);
+        builder.append_data(
+            &mut h,
+            format!("{}/{}", dir_name.to_string_lossy(), name.to_string_lossy()),
+            bytes,
+        )?;
+        builder.into_inner()
+    })()
+    .map_err(|e| StackError::Settings(format!("packing {path} failed: {e}")))?;
+    let options = UploadToContainerOptionsBuilder::default()
+        .path(&parent.to_string_lossy())
+        .build();
+    docker
+        .upload_to_container(id, Some(options), bollard::body_full(tar.into()))
+        .await
+        .map_err(|e| StackError::api(format!("write {path} in {id}"), e))
+}
+
 /// An image's `org.opencontainers.image.version` label (gluetun sets it to
 /// the release tag, or `latest`); `None` without one.
 pub async fn image_version_label(
@@ -437,6 +491,36 @@ pub fn profile_events(
     }
     let options = EventsOptionsBuilder::default().filters(&filters).build();
     docker.events(Some(options)).boxed()
+}
+
+/// The exit code of the container's last `die` between `since_unix` and
+/// now, from the engine's event log (a container that its restart policy
+/// already started again reports 0 in its state).
+pub async fn last_exit_code(docker: &Docker, id: &str, since_unix: i64) -> Option<i64> {
+    let mut filters = HashMap::new();
+    filters.insert("type".to_owned(), vec!["container".to_owned()]);
+    filters.insert("container".to_owned(), vec![id.to_owned()]);
+    filters.insert("event".to_owned(), vec!["die".to_owned()]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() + 1);
+    let options = EventsOptionsBuilder::default()
+        .filters(&filters)
+        .since(&since_unix.to_string())
+        .until(&now.to_string())
+        .build();
+    let mut events = docker.events(Some(options));
+    let mut code = None;
+    while let Ok(Some(Ok(event))) =
+        tokio::time::timeout(std::time::Duration::from_secs(2), events.next()).await
+    {
+        code = event
+            .actor
+            .and_then(|a| a.attributes)
+            .and_then(|attrs| attrs.get("exitCode").and_then(|c| c.parse().ok()))
+            .or(code);
+    }
+    code
 }
 
 /// Start `cmd` in a running container; its output (stdout and stderr) as it

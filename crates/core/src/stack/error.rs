@@ -42,7 +42,8 @@ pub enum StackError {
     #[error("{}", gateway_exited(.while_doing, *.exit_code, .reason.as_deref(), .logs))]
     GatewayExited {
         while_doing: &'static str,
-        exit_code: i64,
+        /// `None` when the engine no longer tells (restarted at once).
+        exit_code: Option<i64>,
         /// gluetun's `ERROR` line, when it logged one.
         reason: Option<String>,
         logs: String,
@@ -148,16 +149,22 @@ pub(crate) fn is_not_modified(e: &bollard::errors::Error) -> bool {
     )
 }
 
-fn gateway_exited(while_doing: &str, exit_code: i64, reason: Option<&str>, logs: &str) -> String {
+fn gateway_exited(
+    while_doing: &str,
+    exit_code: Option<i64>,
+    reason: Option<&str>,
+    logs: &str,
+) -> String {
+    let how = match exit_code {
+        Some(code) => format!("exit code {code}"),
+        None => "restarted by Docker".to_owned(),
+    };
     match reason {
         Some(reason) => format!(
-            "the VPN gateway exited while {while_doing} (exit code {exit_code}): gluetun says \
-             \"{reason}\"; its last log lines:\n{logs}"
+            "the VPN gateway exited while {while_doing} ({how}): gluetun says \"{reason}\"; its \
+             last log lines:\n{logs}"
         ),
-        None => format!(
-            "the VPN gateway exited while {while_doing} (exit code {exit_code}); its last log \
-             lines:\n{logs}"
-        ),
+        None => format!("the VPN gateway exited while {while_doing} ({how}); its last log lines:\n{logs}"),
     }
 }
 

@@ -12,12 +12,12 @@ use super::engine::{self, Inspected};
 use super::error::StackError;
 use super::spec::VPN_INTERFACE;
 use crate::gluetun::GluetunClient;
-use crate::qbittorrent::{self, QbitClient, QbitError};
+use crate::qbittorrent::{self, conf, QbitClient, QbitError};
 use crate::secrets::{SecretKind, Secrets};
 use crate::settings::Settings;
 
 /// Where the linuxserver image (and the lab's) keeps qBittorrent's config.
-pub const QBITTORRENT_CONF: &str = "/config/qBittorrent/qBittorrent.conf";
+pub const QBITTORRENT_CONF: &str = conf::CONF_PATH;
 /// qBittorrent ≤ 4.6.0's Web UI password when none was set.
 const LEGACY_DEFAULT_PASSWORD: &str = "adminadmin";
 /// How long a temporary password may take to reach the log once the Web UI
@@ -83,6 +83,99 @@ pub async fn wait_webui(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// The names the Web UI answers to (qBittorrent's Host-header check):
+/// `localhost` and `127.0.0.1`, plus the address it is published on when
+/// the user opened it to the LAN on one address.
+pub fn server_domains(settings: &Settings) -> Vec<String> {
+    let mut domains = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+    let bind = settings.stack.bind_address;
+    if !bind.is_loopback() && !bind.is_unspecified() {
+        domains.push(bind.to_string());
+    }
+    domains
+}
+
+/// What writing `qBittorrent.conf` before the start did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreSeed {
+    /// Written; the file did not hold the app's password before.
+    Initialized,
+    /// Written; it held the app's password already (an earlier run).
+    Updated,
+    /// Not written: the temporary password and the API do it instead.
+    Skipped,
+}
+
+/// Write the hardened `qBittorrent.conf` into the created (or stopped)
+/// qBittorrent container, before it starts: the app's password (generated
+/// and stored in the Keychain first), the tunnel interface, peer discovery
+/// as configured, the Web UI's Host-header and CSRF checks on, no auth
+/// bypass, no autorun. An existing file is edited, never replaced. When the
+/// file cannot be read or written, the start goes on without it
+/// ([`PreSeed::Skipped`]): the temporary password and the API then do the
+/// same after the start.
+pub async fn preseed_conf(
+    docker: &Docker,
+    settings: &Settings,
+    secrets: &Secrets,
+    container_id: &str,
+) -> Result<PreSeed, StackError> {
+    let existing = match engine::read_file(docker, container_id, QBITTORRENT_CONF).await {
+        Ok(text) => text,
+        Err(e) => {
+            tracing::warn!(error = %e, "qBittorrent.conf could not be read before the start");
+            return Ok(PreSeed::Skipped);
+        }
+    };
+    // A new file starts from the image's defaults (its save paths), as the
+    // image would have copied them.
+    let base = match &existing {
+        Some(text) => text.clone(),
+        None => engine::read_file(docker, container_id, conf::DEFAULTS_PATH)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| conf::LINUXSERVER_DEFAULTS.to_owned()),
+    };
+    let password = secrets
+        .get_or_generate(
+            SecretKind::QbittorrentPassword,
+            qbittorrent::generate_password,
+        )
+        .await?;
+    let had_password = existing.as_deref().is_some_and(|text| {
+        conf::Ini::parse(text)
+            .get("Preferences", "WebUI\\Password_PBKDF2")
+            .is_some_and(|v| conf::pbkdf2_matches(v, &password))
+    });
+    let hash = conf::password_pbkdf2(&password);
+    let domains = server_domains(settings);
+    let q = &settings.qbittorrent;
+    let text = conf::harden(
+        Some(&base),
+        &conf::Hardening {
+            username: &q.username,
+            password_pbkdf2: &hash,
+            interface: VPN_INTERFACE,
+            dht: q.dht,
+            lsd: q.lsd,
+            pex: q.pex,
+            upnp: q.upnp,
+            server_domains: &domains,
+        },
+    );
+    let (uid, gid) = (settings.stack.puid, settings.stack.pgid);
+    if let Err(e) = engine::write_file(docker, container_id, QBITTORRENT_CONF, text.as_bytes(), uid, gid, 0o600).await {
+        tracing::warn!(error = %e, "qBittorrent.conf could not be written before the start");
+        return Ok(PreSeed::Skipped);
+    }
+    Ok(if had_password {
+        PreSeed::Updated
+    } else {
+        PreSeed::Initialized
+    })
 }
 
 /// Whether the config file holds a Web UI password.
@@ -227,14 +320,6 @@ pub async fn apply_network_prefs(
     }
     qb.set_preferences(&prefs).await?;
     let back = qb.preferences().await?;
-    let mismatch = |key: &'static str, wanted: String, actual: Option<String>| {
-        let actual = actual.unwrap_or_else(|| "nothing".to_owned());
-        (wanted != actual).then_some(StackError::HardeningNotApplied {
-            key,
-            wanted,
-            actual,
-        })
-    };
     let checks = [
         mismatch(
             "current_network_interface",
@@ -259,6 +344,84 @@ pub async fn apply_network_prefs(
     }
 }
 
+/// The Web UI's own protection, set through the API as well (a stack whose
+/// file the app could not write, or one it adopted) and read back: the
+/// Host-header check with the app's names, CSRF protection, no way around
+/// the login, the ban after failed logins on, no autorun.
+pub async fn apply_webui_prefs(qb: &QbitClient, settings: &Settings) -> Result<(), StackError> {
+    let domains = server_domains(settings).join(";");
+    let before = qb.preferences().await?;
+    let mut prefs = serde_json::json!({
+        "web_ui_host_header_validation_enabled": true,
+        "web_ui_domain_list": domains,
+        "web_ui_csrf_protection_enabled": true,
+        "bypass_local_auth": false,
+        "bypass_auth_subnet_whitelist_enabled": false,
+        "autorun_enabled": false,
+        "autorun_on_torrent_added_enabled": false,
+    });
+    if before.web_ui_max_auth_fail_count == Some(0) {
+        if let Some(map) = prefs.as_object_mut() {
+            map.insert("web_ui_max_auth_fail_count".to_owned(), 5.into());
+        }
+    }
+    qb.set_preferences(&prefs).await?;
+    let back = qb.preferences().await?;
+    let want = mismatch;
+    let flag = |v: Option<bool>| v.map(|b| b.to_string());
+    let checks = [
+        want(
+            "web_ui_host_header_validation_enabled",
+            "true".into(),
+            flag(back.web_ui_host_header_validation_enabled),
+        ),
+        want("web_ui_domain_list", domains.clone(), back.web_ui_domain_list.clone()),
+        want(
+            "web_ui_csrf_protection_enabled",
+            "true".into(),
+            flag(back.web_ui_csrf_protection_enabled),
+        ),
+        want("bypass_local_auth", "false".into(), flag(back.bypass_local_auth)),
+        want(
+            "bypass_auth_subnet_whitelist_enabled",
+            "false".into(),
+            flag(back.bypass_auth_subnet_whitelist_enabled),
+        ),
+        want("autorun_enabled", "false".into(), flag(back.autorun_enabled)),
+        want(
+            "autorun_on_torrent_added_enabled",
+            "false".into(),
+            flag(back.autorun_on_torrent_added_enabled),
+        ),
+        want(
+            "web_ui_username",
+            settings.qbittorrent.username.clone(),
+            back.web_ui_username.clone(),
+        ),
+        back.web_ui_max_auth_fail_count
+            .filter(|n| *n == 0)
+            .map(|_| StackError::HardeningNotApplied {
+                key: "web_ui_max_auth_fail_count",
+                wanted: "more than 0".to_owned(),
+                actual: "0".to_owned(),
+            }),
+    ];
+    match checks.into_iter().flatten().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// A preference read back that is not what was set.
+fn mismatch(key: &'static str, wanted: String, actual: Option<String>) -> Option<StackError> {
+    let actual = actual.unwrap_or_else(|| "nothing".to_owned());
+    (wanted != actual).then_some(StackError::HardeningNotApplied {
+        key,
+        wanted,
+        actual,
+    })
+}
+
 /// Re-apply the interface and port after the VPN restarted inside the
 /// gateway (gluetun #1407): qBittorrent keeps listening on the old tunnel
 /// interface otherwise. Switching to `lo` and back makes it re-bind; the
@@ -277,7 +440,10 @@ pub async fn rebind(
     Ok(())
 }
 
-/// The whole hardening of a freshly started qBittorrent.
+/// The whole hardening of a freshly started qBittorrent: log in (with the
+/// password written before the start, or else the temporary one), then the
+/// network and Web UI settings through the API, each read back.
+#[allow(clippy::too_many_arguments)]
 pub async fn harden(
     docker: &Docker,
     settings: &Settings,
@@ -286,13 +452,16 @@ pub async fn harden(
     config_volume: &str,
     gateway: &GluetunClient,
     webui_timeout: Duration,
+    preseed: PreSeed,
 ) -> Result<Hardened, StackError> {
     let qb = QbitClient::new(&webui_url(settings), settings.qbittorrent.username.clone())?;
     wait_webui(docker, &qb, service, webui_timeout).await?;
-    let password_initialized = login(docker, &qb, secrets, service, config_volume).await?;
+    let replaced = login(docker, &qb, secrets, service, config_volume).await?;
+    let password_initialized = replaced || preseed == PreSeed::Initialized;
     let web_api = qb.api_version().await?;
     let listen_port = forwarded_port(settings, gateway).await;
     apply_network_prefs(&qb, settings, listen_port).await?;
+    apply_webui_prefs(&qb, settings).await?;
     Ok(Hardened {
         web_api: web_api.to_string(),
         password_initialized,

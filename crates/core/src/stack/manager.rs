@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use super::engine::{self, Current, Inspected, PullProgress};
 use super::error::StackError;
-use super::harden::{self, Hardened};
+use super::harden::{self, Hardened, PreSeed};
 use super::spec::{
     self, base_labels, gateway_body, qbittorrent_body, GatewaySecrets, StackNames, QBITTORRENT,
 };
@@ -230,6 +230,11 @@ impl StackManager {
         &self.docker
     }
 
+    /// The lock every change of the stack takes, one at a time.
+    pub(super) async fn lock_operation(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.operation.lock().await
+    }
+
     pub fn secrets(&self) -> &Secrets {
         &self.secrets
     }
@@ -368,12 +373,12 @@ impl StackManager {
 
         steps.begin(ConnectStep::StartingServices);
         let current = self.current().await?;
-        let service = self
+        let (service, preseed) = self
             .ensure_service(&current, &gateway, client, QBITTORRENT)
             .await?;
 
         steps.begin(ConnectStep::Hardening);
-        let hardened = self.harden(&service, client).await?;
+        let hardened = self.harden(&service, client, preseed).await?;
         Ok(Connected {
             gateway_id,
             qbittorrent_id: service.id,
@@ -392,6 +397,7 @@ impl StackManager {
         &self,
         service: &Inspected,
         client: &GluetunClient,
+        preseed: PreSeed,
     ) -> Result<Hardened, StackError> {
         harden::harden(
             &self.docker,
@@ -401,6 +407,7 @@ impl StackManager {
             &self.names.config_volume(&service.service),
             client,
             self.options.webui_timeout,
+            preseed,
         )
         .await
     }
@@ -554,8 +561,12 @@ impl StackManager {
                 let now = engine::inspect(&self.docker, gateway_id)
                     .await?
                     .ok_or(StackError::TunnelLost("the gateway disappeared"))?;
-                if let Some(exit_code) = gateway_died(&first, &now) {
+                if let Some(state_code) = gateway_died(&first, &now) {
                     let logs = engine::log_tail(&self.docker, gateway_id, 40).await;
+                    let since = engine::unix_seconds(&first.started_at).map_or(0, |s| s as i64 - 1);
+                    let exit_code = engine::last_exit_code(&self.docker, gateway_id, since)
+                        .await
+                        .or((!now.running).then_some(state_code));
                     return Err(StackError::GatewayExited {
                         while_doing: "starting the VPN",
                         exit_code,
@@ -601,22 +612,25 @@ impl StackManager {
         gateway: &Inspected,
         client: &GluetunClient,
         service: &str,
-    ) -> Result<Inspected, StackError> {
+    ) -> Result<(Inspected, PreSeed), StackError> {
         let existing = current.service(service).cloned();
         if let Some(s) = &existing {
             if s.running && s.in_namespace_of(gateway) {
-                return Ok(s.clone());
+                return Ok((s.clone(), PreSeed::Skipped));
             }
         }
         self.require_tunnel(client, "starting qBittorrent").await?;
-        let id = match existing {
+        let (id, preseed) = match existing {
             Some(s) if s.joined() == Some(gateway.id.as_str()) => {
                 if s.running {
                     // Alive in a namespace the gateway has since left.
                     engine::stop(&self.docker, &s.id, self.options.stop_timeout_s).await?;
                 }
+                let preseed =
+                    harden::preseed_conf(&self.docker, &self.settings, &self.secrets, &s.id)
+                        .await?;
                 engine::start(&self.docker, &s.id, "qBittorrent").await?;
-                s.id
+                (s.id, preseed)
             }
             other => {
                 if let Some(s) = other {
@@ -632,8 +646,16 @@ impl StackManager {
                     .create_container(Some(options), body)
                     .await
                     .map_err(|e| StackError::api("create qBittorrent", e))?;
+                // qBittorrent never starts with the image's defaults.
+                let preseed = harden::preseed_conf(
+                    &self.docker,
+                    &self.settings,
+                    &self.secrets,
+                    &created.id,
+                )
+                .await?;
                 engine::start(&self.docker, &created.id, "qBittorrent").await?;
-                created.id
+                (created.id, preseed)
             }
         };
         // Fail closed: if the tunnel dropped meanwhile, stop it again.
@@ -641,9 +663,10 @@ impl StackManager {
             engine::stop(&self.docker, &id, self.options.stop_timeout_s).await?;
             return Err(e);
         }
-        engine::inspect(&self.docker, &id)
+        let inspected = engine::inspect(&self.docker, &id)
             .await?
-            .ok_or(StackError::TunnelLost("qBittorrent disappeared"))
+            .ok_or(StackError::TunnelLost("qBittorrent disappeared"))?;
+        Ok((inspected, preseed))
     }
 
     async fn require_tunnel(
@@ -766,9 +789,10 @@ impl StackManager {
                             if fine {
                                 continue;
                             }
-                            let service = self.ensure_service(&current, gw, client, name).await?;
+                            let (service, preseed) =
+                                self.ensure_service(&current, gw, client, name).await?;
                             actions.push(format!("started {} inside the gateway", service.name));
-                            self.harden(&service, client).await?;
+                            self.harden(&service, client, preseed).await?;
                         }
                         Reconciled::Connected
                     }

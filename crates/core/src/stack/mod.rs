@@ -10,6 +10,7 @@ pub mod labels;
 mod manager;
 mod observe;
 pub mod spec;
+pub mod webui;
 
 pub use error::StackError;
 pub use heal::{HealEvent, Healer};
