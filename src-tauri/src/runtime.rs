@@ -533,7 +533,8 @@ impl Runtime {
         };
         let app = app.clone();
         tauri::async_runtime::spawn(async move {
-            let login = tvpn_core::stack::webui::login_for(manager.settings(), manager.secrets()).await;
+            let login =
+                tvpn_core::stack::webui::login_for(manager.settings(), manager.secrets()).await;
             let (title, body) = match login {
                 Ok(tvpn_core::stack::webui::WebUiLogin {
                     password: Some(password),
@@ -542,7 +543,9 @@ impl Runtime {
                 }) => match crate::clipboard::copy_for_a_minute(password) {
                     Ok(()) if opening => (
                         "Web UI password copied",
-                        format!("Log in as {username} and paste it; the clipboard is cleared in 60 s."),
+                        format!(
+                            "Log in as {username} and paste it; the clipboard is cleared in 60 s."
+                        ),
                     ),
                     Ok(()) => (
                         "Web UI password copied",

@@ -530,9 +530,11 @@ async fn t4_the_settings_round_trip_survives_a_restart() {
     d.fill_wireguard(PRIVATE_KEY).await;
     // Countries need a provider with a server list: gluetun has none for a
     // custom server (serverselection.go).
-    d.js("const p = document.getElementById('provider'); p.value = 'mullvad'; \
-          p.dispatchEvent(new Event('change')); return p.value")
-        .await;
+    d.js(
+        "const p = document.getElementById('provider'); p.value = 'mullvad'; \
+          p.dispatchEvent(new Event('change')); return p.value",
+    )
+    .await;
     d.type_into("#server-countries", "Sweden, Netherlands")
         .await;
     d.type_into("#downloads-dir", "/srv/e2e/Downloads").await;

@@ -165,8 +165,11 @@ async fn no_secret_outside_the_keychain() {
     assert!(run(&["-vv", "webui-password"]).status.success());
     let display = lab::Display::start();
     let (copied, said) = lab::copied_password(&p, &display, &["-vv"]);
-    assert_eq!(copied, qbit_password, "the clipboard holds the Web UI password");
-    outputs.push(("tvpn -vv webui-password --copy".to_owned(), said));
+    assert_eq!(
+        copied, qbit_password,
+        "the clipboard holds the Web UI password"
+    );
+    places.push(("tvpn -vv webui-password --copy".to_owned(), said));
     places.extend(process_args());
     drop(display);
     assert!(run(&["-vv", "disconnect"]).status.success());

@@ -205,7 +205,10 @@ pub async fn copy_webui_password(state: State<'_, AppState>) -> CommandResult<St
             .ok_or_else(|| CommandError::msg("Torrent VPN is not set up yet"))?;
         let store = open_store()?;
         let password = store
-            .get(&settings.profile, tvpn_core::secrets::SecretKind::QbittorrentPassword)
+            .get(
+                &settings.profile,
+                tvpn_core::secrets::SecretKind::QbittorrentPassword,
+            )
             .map_err(|e| CommandError::msg(e.to_string()))?;
         Ok((settings, password))
     })

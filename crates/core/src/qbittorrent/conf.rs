@@ -186,9 +186,17 @@ pub fn hardened_keys(h: &Hardening<'_>) -> Vec<(&'static str, &'static str, Stri
     vec![
         ("LegalNotice", "Accepted", b(true)),
         ("BitTorrent", "Session\\Interface", h.interface.to_owned()),
-        ("BitTorrent", "Session\\InterfaceName", h.interface.to_owned()),
+        (
+            "BitTorrent",
+            "Session\\InterfaceName",
+            h.interface.to_owned(),
+        ),
         // All addresses of that interface.
-        ("BitTorrent", "Session\\InterfaceAddress", "0.0.0.0".to_owned()),
+        (
+            "BitTorrent",
+            "Session\\InterfaceAddress",
+            "0.0.0.0".to_owned(),
+        ),
         ("BitTorrent", "Session\\DHTEnabled", b(h.dht)),
         ("BitTorrent", "Session\\LSDEnabled", b(h.lsd)),
         ("BitTorrent", "Session\\PeXEnabled", b(h.pex)),
@@ -273,7 +281,6 @@ mod tests {
         }
     }
 
-
     #[test]
     fn a_new_file_gets_every_hardened_key() {
         let domains = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
@@ -288,7 +295,11 @@ mod tests {
         assert_eq!(ini.get("Preferences", "WebUI\\LocalHostAuth"), Some("true"));
         assert_eq!(ini.get("AutoRun", "enabled"), Some("false"));
         for (section, key, value) in hardened_keys(&hardening(&domains)) {
-            assert_eq!(ini.get(section, key), Some(value.as_str()), "{section}/{key}");
+            assert_eq!(
+                ini.get(section, key),
+                Some(value.as_str()),
+                "{section}/{key}"
+            );
         }
     }
 
@@ -301,7 +312,10 @@ mod tests {
         let domains = vec!["localhost".to_owned()];
         let text = harden(Some(&user), &hardening(&domains));
         let ini = Ini::parse(&text);
-        assert_eq!(ini.get("Preferences", "Downloads\\SavePath"), Some("/data/mine/"));
+        assert_eq!(
+            ini.get("Preferences", "Downloads\\SavePath"),
+            Some("/data/mine/")
+        );
         assert!(text.contains("Downloads\\ScanDirsV2=@Variant(\\0\\0\\0\\x1c\\0\\0\\0\\0)"));
         assert_eq!(ini.get("BitTorrent", "Session\\GlobalMaxRatio"), Some("2"));
         assert_eq!(ini.get("BitTorrent", "Session\\DHTEnabled"), Some("false"));

@@ -384,7 +384,9 @@ pub async fn write_file(
         return Err(StackError::Settings(format!("{path} is not a file path")));
     };
     let (Some(parent), Some(dir_name)) = (dir.parent(), dir.file_name()) else {
-        return Err(StackError::Settings(format!("{path} has no folder to create")));
+        return Err(StackError::Settings(format!(
+            "{path} has no folder to create"
+        )));
     };
     let tar = (|| -> std::io::Result<Vec<u8>> {
         let mut builder = tar::Builder::new(Vec::new());
@@ -395,7 +397,11 @@ pub async fn write_file(
         h.set_gid(u64::from(gid));
         h.set_size(0);
         h.set_mtime(0);
-        builder.append_data(&mut h, format!("{}/", dir_name.to_string_lossy()), std::io::empty())?;
+        builder.append_data(
+            &mut h,
+            format!("{}/", dir_name.to_string_lossy()),
+            std::io::empty(),
+        )?;
         let mut h = tar::Header::new_gnu();
         h.set_entry_type(tar::EntryType::Regular);
         h.set_mode(mode);

@@ -164,7 +164,9 @@ fn gateway_exited(
             "the VPN gateway exited while {while_doing} ({how}): gluetun says \"{reason}\"; its \
              last log lines:\n{logs}"
         ),
-        None => format!("the VPN gateway exited while {while_doing} ({how}); its last log lines:\n{logs}"),
+        None => format!(
+            "the VPN gateway exited while {while_doing} ({how}); its last log lines:\n{logs}"
+        ),
     }
 }
 

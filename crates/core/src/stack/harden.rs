@@ -167,7 +167,17 @@ pub async fn preseed_conf(
         },
     );
     let (uid, gid) = (settings.stack.puid, settings.stack.pgid);
-    if let Err(e) = engine::write_file(docker, container_id, QBITTORRENT_CONF, text.as_bytes(), uid, gid, 0o600).await {
+    if let Err(e) = engine::write_file(
+        docker,
+        container_id,
+        QBITTORRENT_CONF,
+        text.as_bytes(),
+        uid,
+        gid,
+        0o600,
+    )
+    .await
+    {
         tracing::warn!(error = %e, "qBittorrent.conf could not be written before the start");
         return Ok(PreSeed::Skipped);
     }
@@ -375,19 +385,31 @@ pub async fn apply_webui_prefs(qb: &QbitClient, settings: &Settings) -> Result<(
             "true".into(),
             flag(back.web_ui_host_header_validation_enabled),
         ),
-        want("web_ui_domain_list", domains.clone(), back.web_ui_domain_list.clone()),
+        want(
+            "web_ui_domain_list",
+            domains.clone(),
+            back.web_ui_domain_list.clone(),
+        ),
         want(
             "web_ui_csrf_protection_enabled",
             "true".into(),
             flag(back.web_ui_csrf_protection_enabled),
         ),
-        want("bypass_local_auth", "false".into(), flag(back.bypass_local_auth)),
+        want(
+            "bypass_local_auth",
+            "false".into(),
+            flag(back.bypass_local_auth),
+        ),
         want(
             "bypass_auth_subnet_whitelist_enabled",
             "false".into(),
             flag(back.bypass_auth_subnet_whitelist_enabled),
         ),
-        want("autorun_enabled", "false".into(), flag(back.autorun_enabled)),
+        want(
+            "autorun_enabled",
+            "false".into(),
+            flag(back.autorun_enabled),
+        ),
         want(
             "autorun_on_torrent_added_enabled",
             "false".into(),

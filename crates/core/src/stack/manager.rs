@@ -563,7 +563,7 @@ impl StackManager {
                     .ok_or(StackError::TunnelLost("the gateway disappeared"))?;
                 if let Some(state_code) = gateway_died(&first, &now) {
                     let logs = engine::log_tail(&self.docker, gateway_id, 40).await;
-                    let since = engine::unix_seconds(&first.started_at).map_or(0, |s| s as i64 - 1);
+                    let since = engine::unix_seconds(&first.started_at).map_or(0, |s| s - 1);
                     let exit_code = engine::last_exit_code(&self.docker, gateway_id, since)
                         .await
                         .or((!now.running).then_some(state_code));
@@ -647,13 +647,9 @@ impl StackManager {
                     .await
                     .map_err(|e| StackError::api("create qBittorrent", e))?;
                 // qBittorrent never starts with the image's defaults.
-                let preseed = harden::preseed_conf(
-                    &self.docker,
-                    &self.settings,
-                    &self.secrets,
-                    &created.id,
-                )
-                .await?;
+                let preseed =
+                    harden::preseed_conf(&self.docker, &self.settings, &self.secrets, &created.id)
+                        .await?;
                 engine::start(&self.docker, &created.id, "qBittorrent").await?;
                 (created.id, preseed)
             }
