@@ -168,8 +168,8 @@ lab_store_demo_secrets() {
   if command -v cargo >/dev/null 2>&1; then
     if [ ! -x "$tvpn" ] || [ -n "$(find "$ROOT_DIR/crates" "$ROOT_DIR/Cargo.toml" -newer "$tvpn" \
       \( -name '*.rs' -o -name Cargo.toml \) -print -quit 2>/dev/null)" ]; then
-      tvpn_log "building tvpn (cargo build -q -p tvpn-cli)"
-      (cd "$ROOT_DIR" && cargo build -q -p tvpn-cli) || tvpn_log "warning: cargo build -p tvpn-cli failed"
+      tvpn_log "building tvpn (cargo build -q -p tvpn-cli --features lab)"
+      (cd "$ROOT_DIR" && cargo build -q -p tvpn-cli --features lab) || tvpn_log "warning: cargo build -p tvpn-cli failed"
     fi
   fi
   if [ ! -x "$tvpn" ] || ! "$tvpn" secrets --help >/dev/null 2>&1; then

@@ -128,7 +128,7 @@ stack_containers() {
 }
 
 # -- build, lab, demo profile
-CARGO_BUILD=(cargo build --locked -q -p torrent-vpn -p tvpn-cli)
+CARGO_BUILD=(cargo build --locked -q -p torrent-vpn -p tvpn-cli --features torrent-vpn/lab,tvpn-cli/lab)
 "${CARGO_BUILD[@]}" || die_with "build: ${CARGO_BUILD[*]} failed"
 pass "build"
 

@@ -1,4 +1,5 @@
-//! Test-only hooks, active only when `TVPN_TEST_HOOKS=<dir>` is set: the app
+//! Test-only hooks, in builds with the `lab` feature (never in a release
+//! build) and active only when `TVPN_TEST_HOOKS=<dir>` is set: the app
 //! writes the menu model it applied to `<dir>/menu.json` after each apply
 //! (and appends it to `<dir>/menu-history.jsonl`),
 //! and reads menu item ids from `<dir>/command` (one per line; the file is
@@ -21,9 +22,18 @@ pub struct Hooks {
 
 impl Hooks {
     pub fn from_env() -> Option<Self> {
-        let dir = PathBuf::from(std::env::var_os(ENV).filter(|v| !v.is_empty())?);
-        if let Err(e) = std::fs::create_dir_all(&dir) {
-            tracing::warn!(dir = %dir.display(), error = %e, "test hooks: cannot create the dir");
+        Self::from_dir(std::env::var_os(ENV).as_deref())
+    }
+
+    /// The hooks for `dir` (the value of `TVPN_TEST_HOOKS`), in a build
+    /// with the `lab` feature only.
+    pub fn from_dir(dir: Option<&std::ffi::OsStr>) -> Option<Self> {
+        if !cfg!(feature = "lab") {
+            return None;
+        }
+        let dir = PathBuf::from(dir.filter(|v| !v.is_empty())?);
+        if let Err(e) = private_dir(&dir) {
+            tracing::warn!(dir = %dir.display(), error = %e, "test hooks: cannot use the dir");
             return None;
         }
         tracing::warn!(dir = %dir.display(), "test hooks are on ({ENV})");
@@ -45,7 +55,10 @@ impl Hooks {
                 return;
             }
         };
-        if let Err(e) = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path)) {
+        let written = open_no_follow(&tmp, false)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+            .and_then(|()| std::fs::rename(&tmp, &path));
+        if let Err(e) = written {
             tracing::warn!(error = %e, "test hooks: cannot write {}", path.display());
         }
     }
@@ -58,11 +71,7 @@ impl Hooks {
             Ok(l) => l,
             Err(_) => return,
         };
-        let written = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .and_then(|mut f| writeln!(f, "{line}"));
+        let written = open_no_follow(&path, true).and_then(|mut f| writeln!(f, "{line}"));
         if let Err(e) = written {
             tracing::warn!(error = %e, "test hooks: cannot append to {}", path.display());
         }
@@ -73,7 +82,7 @@ impl Hooks {
         let file = self.dir.join(COMMAND_FILE);
         loop {
             tokio::time::sleep(POLL).await;
-            let Ok(text) = std::fs::read_to_string(&file) else {
+            let Ok(text) = read_no_follow(&file) else {
                 continue;
             };
             let _ = std::fs::remove_file(&file);
@@ -90,4 +99,59 @@ impl Hooks {
             }
         }
     }
+}
+
+/// The hook dir: created owner-only (0700), and refused when it is a link
+/// or belongs to another user, so nobody else can drive the menu.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+        if let Err(e) = std::fs::DirBuilder::new().mode(0o700).create(dir) {
+            if e.kind() != std::io::ErrorKind::AlreadyExists {
+                return Err(e);
+            }
+        }
+        let meta = std::fs::symlink_metadata(dir)?;
+        // SAFETY: getuid has no preconditions and cannot fail.
+        let me = unsafe { libc::getuid() };
+        if !meta.is_dir() || meta.uid() != me {
+            return Err(std::io::Error::other("not a directory of this user"));
+        }
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
+/// Open for writing without following a link at `path`.
+fn open_no_follow(path: &Path, append: bool) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true);
+    if append {
+        options.append(true);
+    } else {
+        options.write(true).truncate(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW).mode(0o600);
+    }
+    options.open(path)
+}
+
+fn read_no_follow(path: &Path) -> std::io::Result<String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut options.open(path)?, &mut text)?;
+    Ok(text)
 }

@@ -14,8 +14,14 @@ pub fn init(dir: &Path) -> anyhow::Result<WorkerGuard> {
         .max_log_files(7)
         .build(dir)?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // No secret in any log at any level: the transport crates stay at info.
+    for cap in tvpn_core::logging::TRANSPORT_LOG_CAPS {
+        if let Ok(directive) = cap.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)

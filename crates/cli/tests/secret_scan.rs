@@ -132,7 +132,8 @@ async fn no_secret_outside_the_keychain() {
 
     let mut outputs: Vec<(String, String)> = Vec::new();
     let mut run = |args: &[&str]| {
-        let out = p.tvpn_env(args, &[("RUST_LOG", "debug")]);
+        // The most verbose logging there is: still no secret.
+        let out = p.tvpn_env(args, &[("RUST_LOG", "trace")]);
         outputs.push((
             format!("tvpn {}", args.join(" ")),
             format!(

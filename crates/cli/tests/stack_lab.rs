@@ -508,23 +508,27 @@ async fn bad_input_gets_clear_errors() {
     assert_nothing_left(&docker, &p, "after the image error").await;
     p.write_settings(&saved);
 
-    // A wrong qBittorrent password: one attempt, a clear error, no ban.
+    // The Keychain's password is the one qBittorrent gets: a new container
+    // is given it before it starts, whatever its config held before.
     p.connect();
     p.disconnect();
-    let right = p.secret(SecretKind::QbittorrentPassword).await.unwrap();
+    let right = "another-password-1";
+    p.set_secret("qbittorrent-password", right);
+    p.connect();
+    qbit_client(&p).await;
+
+    // A running qBittorrent whose password is not the Keychain's (changed
+    // behind the app's back): one attempt, a clear error, no ban.
     p.set_secret("qbittorrent-password", "wrong-password-1");
     let name = p.qbittorrent_name();
+    let since = i32::try_from(lab::now_ms() / 1000).unwrap();
     let follower_docker = docker.clone();
     let follower = tokio::spawn(async move {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while container(&follower_docker, &name).await.is_none() {
-            assert!(Instant::now() < deadline, "qBittorrent never appeared");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
         let options = bollard::query_parameters::LogsOptionsBuilder::default()
             .stdout(true)
             .stderr(true)
             .follow(true)
+            .since(since)
             .build();
         let mut stream = follower_docker.logs(&name, Some(options));
         let mut text = String::new();
@@ -533,8 +537,7 @@ async fn bad_input_gets_clear_errors() {
         }
         text
     });
-    let command = p.command(&["connect"]).output();
-    let out = command.unwrap();
+    let out = p.command(&["connect"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     eprintln!("{err}");
@@ -548,7 +551,224 @@ async fn bad_input_gets_clear_errors() {
     assert!(!logs.to_lowercase().contains("banned"), "{logs}");
     assert_nothing_left(&docker, &p, "after the password error").await;
     // With the right password back, connect works again.
-    p.set_secret("qbittorrent-password", &right);
+    p.set_secret("qbittorrent-password", right);
     p.connect();
     p.disconnect();
+}
+
+/// One writer across processes: with a healer watching (`tvpn watch`), a
+/// `tvpn connect` and a `tvpn reconcile` started at the same moment, 20
+/// rounds from nothing: each round ends with one consistent, connected
+/// stack (one gateway, qBittorrent inside it), and qBittorrent never saw a
+/// failed login (so no ban).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the lab"]
+async fn concurrent_writers_leave_one_consistent_stack() {
+    let _one = LAB.lock().await;
+    let docker = lab::docker().await;
+    let p = Profile::new("together").await;
+    let watch = Watch::start(&p);
+    for round in 0..20 {
+        let when = format!("round {round}");
+        let connect = p
+            .command(&["connect"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let reconcile = p
+            .command(&["reconcile"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let connected = connect.wait_with_output().unwrap();
+        let reconciled = reconcile.wait_with_output().unwrap();
+        assert!(
+            connected.status.success(),
+            "{when}: connect failed: {}",
+            String::from_utf8_lossy(&connected.stderr)
+        );
+        assert!(
+            reconciled.status.success(),
+            "{when}: reconcile failed: {}",
+            String::from_utf8_lossy(&reconciled.stderr)
+        );
+        assert!(
+            assert_consistent(&docker, &p, &when).await,
+            "{when}: not connected"
+        );
+        let gateways = docker
+            .list_containers(Some(
+                bollard::query_parameters::ListContainersOptionsBuilder::default()
+                    .all(true)
+                    .filters(&std::collections::HashMap::from([(
+                        "label".to_owned(),
+                        vec![
+                            format!("dev.torrentvpn.profile={}", p.name),
+                            "dev.torrentvpn.role=gateway".to_owned(),
+                        ],
+                    )]))
+                    .build(),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(gateways.len(), 1, "{when}: {} gateways", gateways.len());
+        let log = lab::exec(
+            &docker,
+            &p.qbittorrent_name(),
+            &["cat", "/config/qBittorrent/logs/qbittorrent.log"],
+        )
+        .await;
+        assert!(!log.contains("WebAPI login failure"), "{when}: {log}");
+        p.disconnect();
+    }
+    assert!(watch.alive(), "the healer died");
+    drop(watch);
+}
+
+/// Renaming the project (or the profile) while its stack exists is refused
+/// by connect, reconcile and disconnect, naming the field; with the old
+/// name back, disconnect removes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the lab"]
+async fn renaming_while_a_stack_exists_is_refused() {
+    let _one = LAB.lock().await;
+    let docker = lab::docker().await;
+    let p = Profile::new("rename").await;
+    p.connect();
+    let saved = p.settings();
+    let renamed = format!("{}-renamed", p.project);
+    p.edit_settings(|s| s["stack"]["project"] = renamed.clone().into());
+    for command in ["connect", "reconcile", "disconnect"] {
+        let out = p.tvpn(&[command]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{command} went ahead after a rename");
+        assert!(err.contains("stack.project"), "{command}: {err}");
+    }
+    assert!(
+        lab::running(&container(&docker, &p.gateway_name()).await),
+        "the stack under the old name was touched"
+    );
+    assert!(container(&docker, &format!("{renamed}-gateway")).await.is_none());
+    p.write_settings(&saved);
+    p.disconnect();
+    assert_nothing_left(&docker, &p, "after the disconnect under the old name").await;
+}
+
+/// A qBittorrent left unsecured (as a crash between its start and its
+/// hardening would leave it) is secured again by reconcile, read back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the lab"]
+async fn reconcile_restores_the_hardening() {
+    let _one = LAB.lock().await;
+    let p = Profile::new("reharden").await;
+    p.connect();
+    let qb = qbit_client(&p).await;
+    qb.set_preferences(&serde_json::json!({
+        "web_ui_domain_list": "*",
+        "bypass_auth_subnet_whitelist_enabled": true,
+        "dht": true,
+        "current_network_interface": "",
+    }))
+    .await
+    .unwrap();
+    let out = p.tvpn(&["reconcile"]);
+    assert!(out.status.success());
+    let prefs = qbit_client(&p).await.preferences().await.unwrap();
+    assert_eq!(prefs.web_ui_domain_list.as_deref(), Some("localhost;127.0.0.1"));
+    assert_eq!(prefs.bypass_auth_subnet_whitelist_enabled, Some(false));
+    assert_eq!(prefs.dht, Some(false));
+    assert_eq!(prefs.current_network_interface.as_deref(), Some("tun0"));
+    p.disconnect();
+}
+
+/// A reused gateway is one made from the same settings and the same
+/// secrets: a rotated key makes a new gateway, and a new downloads folder
+/// a new qBittorrent (its config volume kept), on the next connect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the lab"]
+async fn rotated_keys_and_a_new_downloads_folder_are_applied_on_connect() {
+    let _one = LAB.lock().await;
+    let docker = lab::docker().await;
+    let p = Profile::new("rotate").await;
+    let first = p.connect();
+    assert_eq!(p.connect()["reused_gateway"], true, "same settings: reused");
+    let gw_before = container(&docker, &p.gateway_name()).await.unwrap().id;
+
+    // A new control-server key (as after a reset of the Keychain item).
+    assert!(p
+        .command(&["secrets", "delete", "control-api-key"])
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let second = p.connect();
+    assert_eq!(second["reused_gateway"], false, "a rotated key reused the gateway");
+    let gw_after = container(&docker, &p.gateway_name()).await.unwrap().id;
+    assert_ne!(gw_before, gw_after);
+    assert_ne!(first["gateway_id"], second["gateway_id"]);
+
+    // Another downloads folder: qBittorrent is made anew with it.
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        elsewhere.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let qb_before = container(&docker, &p.qbittorrent_name()).await.unwrap().id;
+    p.edit_settings(|s| {
+        s["stack"]["downloads_dir"] = elsewhere.path().display().to_string().into();
+    });
+    let third = p.connect();
+    assert_eq!(third["reused_gateway"], true, "the gateway did not change");
+    let qb = container(&docker, &p.qbittorrent_name()).await.unwrap();
+    assert_ne!(qb.id, Some(qb_before.unwrap()), "qBittorrent was kept");
+    let mounts = qb.mounts.unwrap_or_default();
+    assert!(
+        mounts.iter().any(|m| m.source.as_deref()
+            == Some(elsewhere.path().to_str().unwrap())),
+        "{mounts:?}"
+    );
+    p.disconnect();
+}
+
+/// While the gateway is down, another program holding the control and Web
+/// UI ports on this machine gets no request from the monitor: the API key
+/// and the Web UI password go only to the gateway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the lab"]
+async fn credentials_go_only_to_the_gateway() {
+    use std::io::Read;
+    let _one = LAB.lock().await;
+    let p = Profile::new("impostor").await;
+    p.connect();
+    p.disconnect();
+    let impostors: Vec<std::net::TcpListener> = [p.control_port, p.webui_port]
+        .into_iter()
+        .map(|port| {
+            let l = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+            l.set_nonblocking(true).unwrap();
+            l
+        })
+        .collect();
+    let watch = Watch::start(&p);
+    let deadline = Instant::now() + Duration::from_secs(4);
+    let mut heard = Vec::new();
+    while Instant::now() < deadline {
+        for l in &impostors {
+            if let Ok((mut stream, _)) = l.accept() {
+                stream.set_nonblocking(false).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_millis(500)))
+                    .unwrap();
+                let mut buf = [0u8; 2048];
+                let n = stream.read(&mut buf).unwrap_or(0);
+                heard.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(watch);
+    assert!(heard.is_empty(), "the monitor talked to an impostor: {heard:?}");
 }

@@ -8,6 +8,7 @@ pub mod docker;
 pub mod gluetun;
 mod http;
 pub mod import;
+pub mod logging;
 pub mod monitor;
 pub mod paths;
 pub mod qbittorrent;

@@ -56,6 +56,8 @@ impl DemoSource {
     pub fn offer(&self) -> DemoOffer {
         let ready = self.settings_file.is_file();
         let available = match self.demo_env.as_deref() {
+            // The demo is the test lab: not in a release build.
+            _ if !cfg!(feature = "lab") => false,
             Some("0") => false,
             Some("1") => ready || self.lab_script().is_file(),
             _ => ready,
@@ -69,7 +71,7 @@ impl DemoSource {
 
     /// True when trying the demo may start the lab itself.
     pub fn may_start_lab(&self) -> bool {
-        self.demo_env.as_deref() == Some("1") && self.lab_script().is_file()
+        cfg!(feature = "lab") && self.demo_env.as_deref() == Some("1") && self.lab_script().is_file()
     }
 }
 
@@ -111,6 +113,11 @@ pub fn adopt(
     settings_file: &Path,
     store: &dyn SecretStore,
 ) -> Result<(), CommandError> {
+    if !cfg!(feature = "lab") {
+        return Err(CommandError::msg(
+            "this build of Torrent VPN has no demo (the test lab is not part of it)",
+        ));
+    }
     if settings_file.exists() {
         return Err(CommandError::msg(format!(
             "{} exists already: the demo is only offered before the first setup",

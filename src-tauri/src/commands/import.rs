@@ -270,22 +270,14 @@ pub fn apply(
              Look at the new plan and confirm again",
         ));
     }
-    // The core's apply reads the file again; text goes through a private
-    // temporary copy (a wg-quick file is never rewritten).
-    let (path, _tmp) = match source {
-        Source::File(p) => (p.clone(), None),
-        Source::Text(t) => {
-            let dir = tempfile::tempdir()
-                .map_err(|e| CommandError::msg(format!("a temporary folder: {e}")))?;
-            let p = dir.path().join("import.conf");
-            std::fs::write(&p, t.0.expose_secret().as_bytes())
-                .map_err(|e| CommandError::msg(format!("a temporary file: {e}")))?;
-            (p, Some(dir))
-        }
-    };
+    // A picked file's text (with its PrivateKey) is never written to disk:
+    // the core applies it from memory.
     let secrets = Secrets::new(store, plan.profile());
-    block_on(import::apply(&plan, &path, settings_file, Some(&secrets)))?
-        .map_err(|e| CommandError::msg(e.to_string()))
+    match source {
+        Source::File(path) => block_on(import::apply(&plan, path, settings_file, Some(&secrets)))?,
+        Source::Text(t) => block_on(import::apply_text(&plan, &t.0, settings_file, Some(&secrets)))?,
+    }
+    .map_err(|e| CommandError::msg(e.to_string()))
 }
 
 /// Runs a future from blocking code: on the current runtime's handle (the

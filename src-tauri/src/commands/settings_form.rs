@@ -314,11 +314,23 @@ pub fn settings_from_form(base: Settings, form: &SettingsForm) -> (Settings, Vec
 
     s.stack.downloads_dir = expand_home(form.downloads_dir.trim());
     let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    s.stack.bind_address = match (form.lan_access, s.stack.bind_address.is_loopback()) {
-        (false, _) => loopback,
+    let current = s.stack.bind_address;
+    s.stack.bind_address = match form.lan_access {
+        false => loopback,
         // Keep a specific LAN address the file names.
-        (true, false) => s.stack.bind_address,
-        (true, true) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        true if !current.is_loopback() && !current.is_unspecified() => current,
+        // This machine's address on the LAN, never every address.
+        true => match tvpn_core::settings::exposure::lan_address_of_this_host() {
+            Some(address) => address,
+            None => {
+                err(
+                    "stack.bind_address",
+                    "this machine has no address on a private network to publish the Web UI on"
+                        .to_owned(),
+                );
+                loopback
+            }
+        },
     };
     match parse_nets(&form.lan_subnets, false) {
         Ok(nets) => s.stack.lan_subnets = nets,

@@ -112,7 +112,6 @@ fn a_valid_submit_saves_the_settings_and_the_secret() {
     let file = dir.path().join("settings.toml");
     let store = MemoryStore::default();
     let mut f = form();
-    f.lan_access = true;
     f.lan_subnets = "192.168.1.0/24, 10.0.0.0/8".into();
     // Countries need a provider with a server list (gluetun has none for
     // custom).
@@ -132,7 +131,7 @@ fn a_valid_submit_saves_the_settings_and_the_secret() {
     );
     assert_eq!(saved.vpn.wireguard.public_key.as_deref(), Some(PUBLIC_KEY));
     assert_eq!(saved.vpn.server_countries, ["Sweden", "Netherlands"]);
-    assert_eq!(saved.stack.bind_address.to_string(), "0.0.0.0");
+    assert_eq!(saved.stack.bind_address.to_string(), "127.0.0.1");
     assert_eq!(saved.stack.lan_subnets.len(), 2);
     assert_eq!(
         store
@@ -365,6 +364,7 @@ fn a_wg_quick_text_import_stores_the_key_and_the_settings() {
     assert!(err.message.contains("from its path"), "{err:?}");
 }
 
+#[cfg(feature = "lab")]
 #[test]
 fn the_demo_is_offered_like_scripts_run_and_copied_with_its_keys() {
     let repo = tempfile::tempdir().unwrap();
@@ -407,6 +407,39 @@ fn the_demo_is_offered_like_scripts_run_and_copied_with_its_keys() {
     assert!(demo::adopt(&source, &file, &store).is_err());
 }
 
+/// A build without the `lab` feature (what `cargo tauri build` makes): no
+/// demo, even with its profile on disk and `TVPN_DEMO=1`, and no test hooks.
+#[cfg(not(feature = "lab"))]
+#[test]
+fn a_release_build_has_no_demo_and_no_test_hooks() {
+    let repo = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let file = config.path().join("settings.toml");
+    std::fs::create_dir_all(repo.path().join("scripts")).unwrap();
+    std::fs::write(repo.path().join("scripts/lab"), "#!/bin/sh\n").unwrap();
+    let source = DemoSource::in_repo(repo.path().to_path_buf(), Some("1".into()));
+    let mut demo_settings = Settings::new_custom_wireguard();
+    demo_settings.profile = "lab-demo".into();
+    demo_settings.vpn.wireguard.endpoint = Some("10.222.0.3:51820".parse().unwrap());
+    demo_settings.vpn.wireguard.public_key = Some(PUBLIC_KEY.into());
+    demo_settings.vpn.wireguard.addresses = vec!["10.66.66.2/32".parse().unwrap()];
+    demo_settings.save(&source.settings_file).unwrap();
+    assert!(!source.offer().available);
+    assert!(!source.may_start_lab());
+    let store = MemoryStore::default();
+    store
+        .set(
+            "lab-demo",
+            SecretKind::WireguardPrivateKey,
+            &PRIVATE_KEY.to_owned().into(),
+        )
+        .unwrap();
+    assert!(demo::adopt(&source, &file, &store).is_err());
+    assert!(!file.exists());
+    let hooks = tempfile::tempdir().unwrap();
+    assert!(crate::hooks::Hooks::from_dir(Some(hooks.path().as_os_str())).is_none());
+}
+
 #[test]
 fn custom_port_forwarding_needs_the_forwarding_provider() {
     let dir = tempfile::tempdir().unwrap();
@@ -442,4 +475,34 @@ fn custom_port_forwarding_needs_the_forwarding_provider() {
         saved.vpn.port_forwarding_provider,
         Some(tvpn_core::settings::PortForwardProvider::Protonvpn)
     );
+}
+
+#[test]
+fn lan_access_publishes_on_this_machines_lan_address_never_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.toml");
+    let store = MemoryStore::default();
+    let mut f = form();
+    f.lan_access = true;
+    let result = settings_form::save(
+        &file,
+        &store,
+        &f,
+        secrets(json!({"wireguard_private_key": PRIVATE_KEY})),
+    );
+    match tvpn_core::settings::exposure::lan_address_of_this_host() {
+        Some(address) => {
+            result.unwrap();
+            let saved = Settings::load(&file).unwrap().unwrap();
+            assert_eq!(saved.stack.bind_address, address);
+            assert!(!saved.stack.bind_address.is_unspecified());
+        }
+        None => {
+            // No private address here (this machine is on no LAN): said,
+            // and nothing saved.
+            let e = result.unwrap_err();
+            assert_eq!(fields(&e), ["stack.bind_address"]);
+            assert!(!file.exists());
+        }
+    }
 }

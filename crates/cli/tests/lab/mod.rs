@@ -310,21 +310,24 @@ pub struct Display {
 }
 
 impl Display {
+    /// An Xvfb on a free display number it picks itself (`-displayfd`),
+    /// ready once it has printed that number.
     pub fn start() -> Self {
-        let n = 90 + std::process::id() % 400;
-        let name = format!(":{n}");
-        let xvfb = Command::new("Xvfb")
-            .args([name.as_str(), "-nolisten", "tcp"])
-            .stdout(Stdio::null())
+        let mut xvfb = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("Xvfb (scripts/test installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-            assert!(Instant::now() < deadline, "Xvfb did not start");
-            std::thread::sleep(Duration::from_millis(50));
+        let mut line = String::new();
+        BufReader::new(xvfb.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let n: u32 = line.trim().parse().expect("Xvfb printed no display number");
+        Self {
+            xvfb,
+            name: format!(":{n}"),
         }
-        Self { xvfb, name }
     }
 
     pub fn clipboard(&self) -> Option<String> {
@@ -341,7 +344,10 @@ impl Display {
 
 impl Drop for Display {
     fn drop(&mut self) {
-        let _ = self.xvfb.kill();
+        // SIGTERM: Xvfb removes its lock and socket files.
+        let _ = Command::new("kill")
+            .arg(self.xvfb.id().to_string())
+            .status();
         let _ = self.xvfb.wait();
     }
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::ImportPlan;
-use crate::secrets::{SecretError, SecretKind, SecretString, Secrets};
+use crate::secrets::{ExposeSecret, SecretError, SecretKind, SecretString, Secrets};
 use crate::settings::{Settings, SettingsError};
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +88,42 @@ pub async fn apply(
     settings_file: &Path,
     secrets: Option<&Secrets>,
 ) -> Result<Applied, ApplyError> {
+    let bytes = std::fs::read(source).map_err(|e| ApplyError::Prepare {
+        path: source.to_path_buf(),
+        source: e,
+    })?;
+    apply_bytes(plan, source, &bytes, settings_file, secrets).await
+}
+
+/// [`apply`] for a file's text the user picked (a wg-quick file, which is
+/// never rewritten): nothing of it is written anywhere but the Keychain.
+pub async fn apply_text(
+    plan: &ImportPlan,
+    text: &SecretString,
+    settings_file: &Path,
+    secrets: Option<&Secrets>,
+) -> Result<Applied, ApplyError> {
+    let label = Path::new("(the picked file)");
+    if plan.rewritten.is_some() {
+        return Err(ApplyError::SourceChanged(label.to_path_buf()));
+    }
+    apply_bytes(
+        plan,
+        label,
+        text.expose_secret().as_bytes(),
+        settings_file,
+        secrets,
+    )
+    .await
+}
+
+async fn apply_bytes(
+    plan: &ImportPlan,
+    source: &Path,
+    bytes: &[u8],
+    settings_file: &Path,
+    secrets: Option<&Secrets>,
+) -> Result<Applied, ApplyError> {
     let secrets = match (plan.secrets.is_empty(), secrets) {
         (true, _) => None,
         (false, None) => return Err(ApplyError::NoKeychain),
@@ -101,11 +137,7 @@ pub async fn apply(
     };
 
     // 1. Still what the plan was made from?
-    let bytes = std::fs::read(source).map_err(|e| ApplyError::Prepare {
-        path: source.to_path_buf(),
-        source: e,
-    })?;
-    let digest: [u8; 32] = Sha256::digest(&bytes).into();
+    let digest: [u8; 32] = Sha256::digest(bytes).into();
     if digest != plan.source_sha256 {
         return Err(ApplyError::SourceChanged(source.to_path_buf()));
     }

@@ -19,11 +19,19 @@ use super::Problem;
 
 const BOM: char = '\u{feff}';
 
-/// A parsed `.env` file, borrowing its text.
-#[derive(Debug)]
+/// A parsed `.env` file, borrowing its text. `Debug` shows the line count
+/// only: the text holds secrets.
 pub struct EnvFile<'a> {
     text: &'a str,
     lines: Vec<Line>,
+}
+
+impl fmt::Debug for EnvFile<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnvFile")
+            .field("lines", &self.lines.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// One line of the file.

@@ -19,7 +19,7 @@ pub mod wgquick;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use apply::{apply, Applied, ApplyError};
+pub use apply::{apply, apply_text, Applied, ApplyError};
 pub use plan::{env_variables, Change, Ignored, ImportPlan, Origin, SecretImport};
 pub use wgquick::{Resolver, SystemResolver};
 

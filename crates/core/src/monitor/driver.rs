@@ -262,8 +262,18 @@ async fn engine_events(manager: Arc<StackManager>, tx: Tx) {
 /// `GET /v1/vpn/status`, `/v1/publicip/ip` and the forwarded port, twice a
 /// second, or at once when the gateway's log says something changed.
 async fn control_poller(manager: Arc<StackManager>, tx: Tx, poke: Arc<Notify>, every: Duration) {
+    let port = manager.settings().stack.control_port;
     loop {
-        if let Ok(client) = manager.gateway_client().await {
+        // The API key goes only to the gateway: not to another program that
+        // took the port while the gateway is down.
+        let published = manager
+            .gateway_publishes(crate::stack::spec::CONTROL_PORT, port)
+            .await;
+        if !published {
+            let _ = tx.send(Signal::ControlUnreachable(
+                "the gateway does not run or publish its control port".to_owned(),
+            ));
+        } else if let Ok(client) = manager.gateway_client().await {
             let answer = tokio::time::timeout(Duration::from_secs(1), tunnel_ip(client)).await;
             match answer {
                 Ok(Ok(ip)) => {
@@ -401,7 +411,12 @@ async fn qbittorrent_poller(manager: Arc<StackManager>, tx: Tx, every: Duration)
                     .map(|s| s.running)
             })
             .unwrap_or(false);
-        if !runs {
+        // The password goes only to qBittorrent inside the gateway.
+        let published = runs
+            && manager
+                .gateway_publishes(settings.stack.webui_port, settings.stack.webui_port)
+                .await;
+        if !published {
             session = None;
             continue;
         }
@@ -482,23 +497,38 @@ pub async fn verify_block(manager: &StackManager, target: IpAddr) -> BlockProbe 
     classify_block_probe(&text, &target)
 }
 
-/// Read what `ping -c 1 -I eth0` printed within the wait.
+/// Read what `ping -c 1 -I eth0` printed within the wait. Evidence only:
+/// an answer is a leak; the firewall's refusal to send (`sendto`/`sendmsg`:
+/// `Operation not permitted`), or a probe on its way (ping's header) with no
+/// answer, is a block; anything else (no output, an error, unknown text)
+/// proves nothing and is unverified.
 pub fn classify_block_probe(output: &str, target: &str) -> BlockProbe {
     if output.contains("bytes from") {
         return BlockProbe::Leaked(format!(
             "a ping to {target} outside the tunnel was answered"
         ));
     }
-    if output.contains("No such device")
+    if output.contains("Operation not permitted") {
+        return BlockProbe::Blocked;
+    }
+    let sent = output.lines().any(|l| {
+        // iputils: "PING t (t) from a eth0: 56(84) bytes of data.";
+        // busybox (gluetun's Alpine): "PING t (t): 56 data bytes".
+        l.starts_with("PING ") && (l.contains("bytes of data") || l.contains("data bytes"))
+    });
+    let failed = output.contains("No such device")
         || output.contains("not found")
         || output.contains("unknown iface")
-    {
-        return BlockProbe::Inconclusive(format!(
-            "the probe could not run: {}",
-            output.lines().last().unwrap_or("").trim()
-        ));
+        || output.contains("bad address");
+    if sent && !failed {
+        return BlockProbe::Blocked;
     }
-    BlockProbe::Blocked
+    let what = output.lines().last().unwrap_or("").trim();
+    BlockProbe::Inconclusive(if what.is_empty() {
+        "the probe printed nothing".to_owned()
+    } else {
+        format!("the probe could not run: {what}")
+    })
 }
 
 /// Write the forwarded port into qBittorrent (and, after a VPN restart,
@@ -566,6 +596,18 @@ mod tests {
             classify_block_probe("ping: SO_BINDTODEVICE eth0: No such device", "t"),
             BlockProbe::Inconclusive(_)
         ));
+        // gluetun's busybox ping, sent with no answer.
+        assert_eq!(
+            classify_block_probe("PING 1.1.1.1 (1.1.1.1): 56 data bytes\n", "t"),
+            BlockProbe::Blocked
+        );
+        // No evidence: an exec that printed nothing, or something unknown.
+        for nothing in ["", "OCI runtime exec failed: container is restarting"] {
+            assert!(
+                matches!(classify_block_probe(nothing, "t"), BlockProbe::Inconclusive(_)),
+                "{nothing:?}"
+            );
+        }
     }
 }
 

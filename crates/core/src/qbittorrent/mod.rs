@@ -142,6 +142,24 @@ pub fn parse_temporary_password(log_text: &str) -> Option<SecretString> {
         .map(|p| SecretString::from(p.to_owned()))
 }
 
+/// `line` with the temporary password qBittorrent printed in it replaced by
+/// `[redacted]`; other lines as they are.
+pub fn redact_temporary_password(line: &str) -> std::borrow::Cow<'_, str> {
+    match line.find(TEMP_PASSWORD_MARKER) {
+        Some(at) => {
+            let start = at + TEMP_PASSWORD_MARKER.len();
+            let rest = &line[start..];
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            std::borrow::Cow::Owned(format!(
+                "{}[redacted]{}",
+                &line[..start],
+                &rest[end..]
+            ))
+        }
+        None => std::borrow::Cow::Borrowed(line),
+    }
+}
+
 const PASSWORD_CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
 /// A new Web UI password: 24 characters (about 139 bits), letters and digits

@@ -672,3 +672,12 @@ fn bad_base_urls_are_refused() {
     ));
     assert!(QbitClient::new("http://127.0.0.1:18080", "admin").is_ok());
 }
+
+#[test]
+fn log_tails_in_errors_do_not_repeat_the_temporary_password() {
+    let line = "The WebUI administrator password was not set. A temporary password is provided for this session: pqeGMUBva";
+    let shown = super::redact_temporary_password(line);
+    assert!(!shown.contains("pqeGMUBva"), "{shown}");
+    assert!(shown.ends_with("session: [redacted]"), "{shown}");
+    assert_eq!(super::redact_temporary_password("other line"), "other line");
+}

@@ -519,6 +519,12 @@ pub enum OptionKind {
     Number { min: u32, max: u32 },
     /// One of these words (case-insensitive, as gluetun lowercases).
     OneOf(&'static [&'static str]),
+    /// Comma-separated names (letters, digits, spaces, `-`, `.`, `_`).
+    Names,
+    /// Comma-separated `host:port` (an IP or a host name).
+    Addresses,
+    /// Comma-separated IP addresses.
+    Ips,
 }
 
 /// A gluetun option `stack.gateway_env` may set, with its value rule and
@@ -633,7 +639,25 @@ pub const GATEWAY_OPTIONS: &[GatewayOption] = &[
     opt("UPDATER_PERIOD", OptionKind::Duration, "updater.go"),
     opt("PUBLICIP_PERIOD", OptionKind::Duration, "publicip.go"),
     opt("VERSION_INFORMATION", OptionKind::Bool, "version.go"),
+    opt("DNS_CACHING", OptionKind::Bool, "dns.go"),
+    opt("DNS_UPSTREAM_RESOLVERS", OptionKind::Names, "dns.go"),
+    opt("DNS_UPSTREAM_PLAIN_ADDRESSES", OptionKind::Addresses, "dns.go"),
+    opt("HEALTH_TARGET_ADDRESSES", OptionKind::Addresses, "health.go"),
+    opt("HEALTH_TARGET_ADDRESS", OptionKind::Addresses, "health.go (v3.40)"),
+    opt("HEALTH_ICMP_TARGET_IPS", OptionKind::Ips, "health.go"),
+    opt("PUBLICIP_API", OptionKind::Names, "publicip.go"),
+    opt("SERVER_REGIONS", OptionKind::Names, "serverselection.go"),
+    opt("SERVER_CITIES", OptionKind::Names, "serverselection.go"),
+    opt("SERVER_HOSTNAMES", OptionKind::Names, "serverselection.go"),
+    opt("SERVER_NAMES", OptionKind::Names, "serverselection.go"),
+    opt("SERVER_CATEGORIES", OptionKind::Names, "serverselection.go"),
+    opt("ISP", OptionKind::Names, "serverselection.go"),
 ];
+
+/// The options `stack.gateway_env` accepts, for messages.
+pub fn gateway_option_names() -> impl Iterator<Item = &'static str> {
+    GATEWAY_OPTIONS.iter().map(|o| o.name)
+}
 
 pub fn gateway_option(name: &str) -> Option<&'static GatewayOption> {
     GATEWAY_OPTIONS.iter().find(|o| o.name == name)
@@ -686,6 +710,24 @@ fn check_options(settings: &Settings, out: &mut Vec<Refusal>) {
         }
         if let Err(why) = check_value(option.kind, value) {
             refuse(out, field, format!("{why} ({})", option.source));
+            continue;
+        }
+        if name == "DNS_UPSTREAM_PLAIN_ADDRESSES" {
+            let outside = value.split(',').find_map(|item| {
+                let host = item.rsplit_once(':').map_or(item, |(h, _)| h);
+                let ip = host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().ok()?;
+                settings.stack.lan_subnets.iter().find(|n| n.contains(&ip)).map(|n| (ip, *n))
+            });
+            if let Some((ip, net)) = outside {
+                refuse(
+                    out,
+                    field,
+                    format!(
+                        "{ip} is in the LAN subnet {net}, which is routed outside the tunnel: \
+                         DNS queries would leave with your real IP"
+                    ),
+                );
+            }
         }
     }
 }
@@ -729,6 +771,36 @@ pub fn check_value(kind: OptionKind, value: &str) -> Result<(), String> {
                 Err(format!("{value:?} is not {}", or_list(words)))
             }
         }
+        // gluetun's CSV reader splits on commas only: a space after one is
+        // part of the next value.
+        OptionKind::Names => list(value, |item| {
+            !item.is_empty()
+                && item.trim() == item
+                && item
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || " -._".contains(c))
+        })
+        .map_err(|item| format!("{item:?} is not a name")),
+        OptionKind::Addresses => list(value, |item| {
+            item.rsplit_once(':').is_some_and(|(host, port)| {
+                !host.is_empty()
+                    && host
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-[]:".contains(c))
+                    && port.parse::<u16>().is_ok_and(|p| p > 0)
+            })
+        })
+        .map_err(|item| format!("{item:?} is not an address like 1.1.1.1:53 or host:443")),
+        OptionKind::Ips => list(value, |item| item.parse::<std::net::IpAddr>().is_ok())
+            .map_err(|item| format!("{item:?} is not an IP address")),
+    }
+}
+
+/// Every comma-separated item passes `ok`, else the first that does not.
+fn list(value: &str, ok: impl Fn(&str) -> bool) -> Result<(), String> {
+    match value.split(',').find(|item| !ok(item)) {
+        Some(item) => Err(item.to_owned()),
+        None => Ok(()),
     }
 }
 

@@ -48,6 +48,7 @@ pub const PROVIDERS: &[&str] = &[
     "windscribe",
 ];
 
+pub mod exposure;
 pub mod gluetun;
 
 pub use gluetun::{Generation, PortForwardProvider};
@@ -458,7 +459,14 @@ impl Settings {
             );
         }
         if let Some(host) = &self.docker.host {
-            validate_docker_host(host, errs);
+            if let Err(why) = exposure::check_docker_host(host) {
+                errs.push("docker.host", why);
+            }
+        }
+        if let Err(why) =
+            exposure::check_probe_target(self.monitor.probe_target, &self.stack.lan_subnets)
+        {
+            errs.push("monitor.probe_target", why);
         }
         // gluetun's own rules, once the fields themselves are well formed.
         if errs.0.is_empty() {
@@ -466,6 +474,28 @@ impl Settings {
                 errs.push(r.field, r.message);
             }
         }
+    }
+
+    /// What is allowed but worth a word to the user, by field: a LAN
+    /// subnet in the carrier-grade NAT range, a Web UI published on the
+    /// LAN.
+    pub fn warnings(&self) -> Vec<FieldError> {
+        let mut out = Vec::new();
+        for (i, net) in self.stack.lan_subnets.iter().enumerate() {
+            if let Ok(Some(w)) = exposure::check_lan_subnet(net) {
+                out.push(FieldError {
+                    field: format!("stack.lan_subnets[{i}]"),
+                    message: w,
+                });
+            }
+        }
+        if let Ok(Some(w)) = exposure::check_bind_address(self.stack.bind_address) {
+            out.push(FieldError {
+                field: "stack.bind_address".to_owned(),
+                message: w,
+            });
+        }
+        out
     }
 
     /// The gluetun generations the gateway image may be: the one its tag
@@ -602,21 +632,19 @@ impl StackSettings {
                 errs.push(field, why);
             }
         }
-        if let Err(why) = check_host_path(&self.downloads_dir) {
+        let home = directories::UserDirs::new().map(|u| u.home_dir().to_path_buf());
+        if let Err(why) = check_host_path(&self.downloads_dir)
+            .and_then(|()| exposure::check_downloads_dir(&self.downloads_dir, home.as_deref()))
+        {
             errs.push("stack.downloads_dir", why);
         }
         for (i, net) in self.lan_subnets.iter().enumerate() {
-            if net.prefix_len() == 0 {
-                errs.push(
-                    format!("stack.lan_subnets[{i}]"),
-                    format!("{net} would let all traffic bypass the tunnel"),
-                );
-            } else if *net != net.trunc() {
-                errs.push(
-                    format!("stack.lan_subnets[{i}]"),
-                    format!("{net} has host bits set; did you mean {}?", net.trunc()),
-                );
+            if let Err(why) = exposure::check_lan_subnet(net) {
+                errs.push(format!("stack.lan_subnets[{i}]"), why);
             }
+        }
+        if let Err(why) = exposure::check_bind_address(self.bind_address) {
+            errs.push("stack.bind_address", why);
         }
         for (field, port) in [
             ("stack.webui_port", self.webui_port),
@@ -665,19 +693,32 @@ impl StackSettings {
                 && !key.starts_with(|c: char| c.is_ascii_digit());
             if !valid_name {
                 errs.push(field, "not an environment variable name (A-Z, 0-9, _)");
-            } else if MANAGED_ENV.contains(&key.as_str())
-                || ((key.starts_with("WIREGUARD_") || key.starts_with("OPENVPN_"))
-                    && gluetun::gateway_option(key).is_none())
-            {
+            } else if MANAGED_ENV.contains(&key.as_str()) {
                 errs.push(
                     field,
                     "is set by Torrent VPN itself; use the matching setting",
                 );
-            } else if SECRET_ENV_MARKERS.iter().any(|m| key.contains(m)) && !key.starts_with("LAB_")
-            {
+            } else if key.starts_with("LAB_") {
+                if !cfg!(feature = "lab") {
+                    errs.push(
+                        field,
+                        "is a knob of the test lab, which this build of Torrent VPN does not \
+                         have",
+                    );
+                }
+            } else if SECRET_ENV_MARKERS.iter().any(|m| key.contains(m)) {
                 errs.push(
                     field,
                     "looks like a secret; secrets go to the Keychain, never to container env",
+                );
+            } else if gluetun::gateway_option(key).is_none() {
+                errs.push(
+                    field,
+                    format!(
+                        "is not an option Torrent VPN passes to gluetun (it passes only ones \
+                         that cannot open a way around the tunnel: {})",
+                        gluetun::gateway_option_names().collect::<Vec<_>>().join(", ")
+                    ),
                 );
             } else if value.contains('\0') || value.contains('\n') {
                 errs.push(field, "must be a single line");
@@ -789,20 +830,6 @@ fn check_host_path(p: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn validate_docker_host(host: &str, errs: &mut Errors) {
-    let ok = match host.split_once("://") {
-        Some(("unix", path)) => path.starts_with('/'),
-        Some(("tcp" | "http" | "https", addr)) => addr.contains(':') && !addr.contains(' '),
-        Some(("npipe", _)) => true,
-        _ => false,
-    };
-    if !ok {
-        errs.push(
-            "docker.host",
-            format!("{host:?} is not a Docker endpoint like unix:///var/run/docker.sock or tcp://host:2375"),
-        );
-    }
-}
 
 /// Write `bytes` to `path` atomically: a temp file in the same directory,
 /// flushed and synced, then renamed over the target. The directory is created

@@ -36,9 +36,13 @@ pub struct Inspected {
     pub exit_code: i64,
     /// How often the engine restarted it (restart policy).
     pub restart_count: i64,
+    /// Published ports while it runs: (`8000/tcp`, host port).
+    pub published: Vec<(String, u16)>,
     /// `container:<id>` for services.
     pub network_mode: String,
     pub spec_hash: Option<String>,
+    /// The gateway's [`labels::SECRETS_HASH`].
+    pub secrets_hash: Option<String>,
     /// `healthy`, `unhealthy`, `starting`, or empty without a healthcheck.
     pub health: String,
 }
@@ -151,12 +155,29 @@ pub async fn inspect(docker: &Docker, id: &str) -> Result<Option<Inspected>, Sta
         started_at: state.started_at.unwrap_or_default(),
         exit_code: state.exit_code.unwrap_or(0),
         restart_count: info.restart_count.unwrap_or(0),
+        published: info
+            .network_settings
+            .as_ref()
+            .and_then(|n| n.ports.as_ref())
+            .map(|ports| {
+                ports
+                    .iter()
+                    .flat_map(|(key, bindings)| {
+                        bindings.iter().flatten().filter_map(move |b| {
+                            let port = b.host_port.as_deref()?.parse().ok()?;
+                            Some((key.clone(), port))
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         network_mode: info
             .host_config
             .as_ref()
             .and_then(|h| h.network_mode.clone())
             .unwrap_or_default(),
         spec_hash: labels_map.get(labels::SPEC_HASH).cloned(),
+        secrets_hash: labels_map.get(labels::SECRETS_HASH).cloned(),
         health: state
             .health
             .and_then(|h| h.status)
@@ -472,7 +493,12 @@ async fn collect_logs(
     while let Some(Ok(chunk)) = stream.next().await {
         out.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
     }
-    let indented: Vec<String> = out.lines().map(|l| format!("    {l}")).collect();
+    // These tails end up in error messages: qBittorrent's temporary
+    // password (5.x prints it) is not repeated there.
+    let indented: Vec<String> = out
+        .lines()
+        .map(|l| format!("    {}", crate::qbittorrent::redact_temporary_password(l)))
+        .collect();
     indented.join("\n")
 }
 

@@ -19,3 +19,5 @@ pub const COMPOSE_ONEOFF: &str = "com.docker.compose.oneoff";
 pub const COMPOSE_CONTAINER_NUMBER: &str = "com.docker.compose.container-number";
 /// Hash of the gateway definition, to spot a gateway made from old settings.
 pub const SPEC_HASH: &str = "dev.torrentvpn.spec-hash";
+/// A keyed hash of the gateway's secret files, to spot rotated keys.
+pub const SECRETS_HASH: &str = "dev.torrentvpn.secrets-hash";

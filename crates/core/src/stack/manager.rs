@@ -182,6 +182,17 @@ pub struct StackManager {
     /// One change of the stack at a time: connect, disconnect and reconcile
     /// (the healer's) never interleave.
     operation: tokio::sync::Mutex<()>,
+    /// Where the profile and project of the stack that exists are kept
+    /// (`stack.json` in the config dir), so that renaming either while it
+    /// exists is refused rather than leaving it behind.
+    record: Option<std::path::PathBuf>,
+}
+
+/// What `stack.json` holds: the names the existing stack was made under.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct StackRecord {
+    profile: String,
+    project: String,
 }
 
 impl StackManager {
@@ -195,6 +206,67 @@ impl StackManager {
             options: ManagerOptions::default(),
             gateway_client: tokio::sync::OnceCell::new(),
             operation: tokio::sync::Mutex::new(()),
+            record: None,
+        }
+    }
+
+    /// Keep the stack's names in `dir/stack.json` (see [`Self::check_names`]).
+    pub fn with_record_in(mut self, dir: &std::path::Path) -> Self {
+        self.record = Some(dir.join("stack.json"));
+        self
+    }
+
+    /// Refuse to act when the settings renamed the profile or the project
+    /// while a stack made under the old names still exists: it would be left
+    /// running, out of the app's sight.
+    async fn check_names(&self) -> Result<(), StackError> {
+        let Some(path) = &self.record else {
+            return Ok(());
+        };
+        let Some(old) = std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<StackRecord>(&b).ok())
+        else {
+            return Ok(());
+        };
+        let now = &self.settings;
+        let (field, from, to) = if old.profile != now.profile {
+            ("profile", &old.profile, &now.profile)
+        } else if old.project != now.stack.project {
+            ("stack.project", &old.project, &now.stack.project)
+        } else {
+            return Ok(());
+        };
+        let left = super::observe(&self.docker, &old.profile)
+            .await
+            .map_err(|e| StackError::api("list the stack's containers", e))?;
+        let still_there = left.containers.iter().any(|c| {
+            field == "profile" || c.name.starts_with(&format!("{}-", old.project))
+        });
+        if still_there {
+            return Err(StackError::Refused {
+                field: field.to_owned(),
+                message: format!(
+                    "was renamed from {from:?} to {to:?} while the stack made under {from:?} \
+                     exists; put the old name back and disconnect first, then rename"
+                ),
+            });
+        }
+        let _ = std::fs::remove_file(path);
+        Ok(())
+    }
+
+    fn write_record(&self) {
+        if let Some(path) = &self.record {
+            let record = StackRecord {
+                profile: self.settings.profile.clone(),
+                project: self.settings.stack.project.clone(),
+            };
+            if let Ok(bytes) = serde_json::to_vec(&record) {
+                if let Err(e) = crate::settings::write_atomic(path, &bytes) {
+                    tracing::warn!(error = %e, "cannot write {}", path.display());
+                }
+            }
         }
     }
 
@@ -210,7 +282,7 @@ impl StackManager {
         let connected = docker::connect(settings.docker.host.as_deref()).await?;
         let store = KeyringStore::open()?;
         let secrets = Secrets::new(Arc::new(store), settings.profile.clone());
-        Ok(Self::new(connected.docker, settings, secrets))
+        Ok(Self::new(connected.docker, settings, secrets).with_record_in(paths.config_dir()))
     }
 
     pub fn with_options(mut self, options: ManagerOptions) -> Self {
@@ -230,9 +302,29 @@ impl StackManager {
         &self.docker
     }
 
-    /// The lock every change of the stack takes, one at a time.
-    pub(super) async fn lock_operation(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.operation.lock().await
+    /// Whether the gateway runs and publishes `container_port` on the
+    /// settings' host port: only then is a request to that host port one to
+    /// the gateway, and not to some other program that took the port.
+    pub async fn gateway_publishes(&self, container_port: u16, host_port: u16) -> bool {
+        let key = format!("{container_port}/tcp");
+        self.current().await.ok().and_then(|c| c.gateway).is_some_and(|g| {
+            g.running && g.published.iter().any(|(k, p)| *k == key && *p == host_port)
+        })
+    }
+
+    /// The lock every change of the stack takes, one at a time: in this
+    /// process, and across processes (the app, `tvpn`) for this profile.
+    pub(super) async fn lock_operation(&self) -> Result<OperationGuard<'_>, StackError> {
+        let local = self.operation.lock().await;
+        let path = super::lock::path_for(&self.settings.profile);
+        let file = tokio::task::spawn_blocking(move || super::lock::acquire(&path))
+            .await
+            .map_err(|e| StackError::Settings(format!("the stack lock task failed: {e}")))?
+            .map_err(|e| StackError::Settings(format!("the stack lock: {e}")))?;
+        Ok(OperationGuard {
+            _local: local,
+            _file: file,
+        })
     }
 
     pub fn secrets(&self) -> &Secrets {
@@ -267,7 +359,7 @@ impl StackManager {
     /// then qBittorrent hardened. On failure, whatever this call started is
     /// stopped and removed again, so nothing is left half running.
     pub async fn connect(&self, mut progress: ProgressFn<'_>) -> Result<Connected, StackError> {
-        let _operation = self.operation.lock().await;
+        let _operation = self.lock_operation().await?;
         let mut steps = Steps {
             progress: &mut progress,
             current: None,
@@ -294,16 +386,32 @@ impl StackManager {
     async fn connect_steps(&self, steps: &mut Steps<'_, '_>) -> Result<Connected, StackError> {
         let settings = &self.settings;
         steps.begin(ConnectStep::Preparing);
+        self.check_names().await?;
         let vpn_secrets = self.vpn_secrets().await?;
         let current = self.current().await?;
         let client = self.gateway_client().await?;
-        let desired = gateway_body(settings, &self.names);
+        let mut desired = gateway_body(settings, &self.names);
+        // Rotated keys are a new gateway too: a keyed hash of its secret
+        // files (the control-server key is the key; nothing in the label
+        // reveals a secret).
+        let api_key = self
+            .secrets
+            .get_or_generate(SecretKind::ControlApiKey, gluetun::generate_api_key)
+            .await?;
+        let secrets_hash = spec::secrets_hash(&api_key, &vpn_secrets);
+        if let Some(l) = desired.labels.as_mut() {
+            l.insert(super::labels::SECRETS_HASH.to_owned(), secrets_hash.clone());
+        }
         let desired_hash = desired
             .labels
             .as_ref()
             .and_then(|l| l.get(super::labels::SPEC_HASH).cloned());
         let reusable = match &current.gateway {
-            Some(gw) if gw.running && gw.spec_hash == desired_hash => {
+            Some(gw)
+                if gw.running
+                    && gw.spec_hash == desired_hash
+                    && gw.secrets_hash.as_deref() == Some(secrets_hash.as_str()) =>
+            {
                 // Kept only when it answers with the Keychain's API key.
                 !matches!(
                     client.vpn_status().await,
@@ -331,6 +439,7 @@ impl StackManager {
             None
         };
         self.prepare().await?;
+        self.write_record();
 
         steps.begin(ConnectStep::Images);
         if gateway.is_none() {
@@ -436,6 +545,14 @@ impl StackManager {
         engine::ensure_volume(&self.docker, &self.names.gluetun_volume, labels.clone()).await?;
         engine::ensure_volume(&self.docker, &self.names.config_volume(QBITTORRENT), labels).await?;
         let dir = &self.settings.stack.downloads_dir;
+        // A folder on a drive that is not plugged in is never made on the
+        // boot disk instead.
+        crate::settings::exposure::check_volume_mounted(dir).map_err(|reason| {
+            StackError::DownloadsDir {
+                path: dir.display().to_string(),
+                reason,
+            }
+        })?;
         std::fs::create_dir_all(dir).map_err(|e| StackError::DownloadsDir {
             path: dir.display().to_string(),
             reason: e.to_string(),
@@ -614,14 +731,18 @@ impl StackManager {
         service: &str,
     ) -> Result<(Inspected, PreSeed), StackError> {
         let existing = current.service(service).cloned();
+        // Made from other settings (another downloads folder, image…): it
+        // is made anew, its config volume kept.
+        let current_spec = spec::service_spec_hash(&self.settings, &self.names);
+        let same_spec = |s: &Inspected| s.spec_hash.as_deref() == Some(current_spec.as_str());
         if let Some(s) = &existing {
-            if s.running && s.in_namespace_of(gateway) {
+            if s.running && s.in_namespace_of(gateway) && same_spec(s) {
                 return Ok((s.clone(), PreSeed::Skipped));
             }
         }
         self.require_tunnel(client, "starting qBittorrent").await?;
         let (id, preseed) = match existing {
-            Some(s) if s.joined() == Some(gateway.id.as_str()) => {
+            Some(s) if s.joined() == Some(gateway.id.as_str()) && same_spec(&s) => {
                 if s.running {
                     // Alive in a namespace the gateway has since left.
                     engine::stop(&self.docker, &s.id, self.options.stop_timeout_s).await?;
@@ -697,7 +818,8 @@ impl StackManager {
     /// Disconnect: stop the services gracefully, then remove every container
     /// of the stack. Volumes, the network and the downloads stay.
     pub async fn disconnect(&self, progress: ProgressFn<'_>) -> Result<usize, StackError> {
-        let _operation = self.operation.lock().await;
+        let _operation = self.lock_operation().await?;
+        self.check_names().await?;
         let current = self.current().await?;
         let mut removed = 0;
         for s in &current.services {
@@ -716,6 +838,9 @@ impl StackManager {
             });
             engine::remove(&self.docker, &gw.id).await?;
             removed += 1;
+        }
+        if let Some(path) = &self.record {
+            let _ = std::fs::remove_file(path);
         }
         Ok(removed)
     }
@@ -745,7 +870,8 @@ impl StackManager {
     /// - a running gateway with the tunnel down: nothing is started; services
     ///   outside its namespace are stopped.
     pub async fn reconcile(&self) -> Result<Reconciled, StackError> {
-        let _operation = self.operation.lock().await;
+        let _operation = self.lock_operation().await?;
+        self.check_names().await?;
         let current = self.current().await?;
         let mut actions = Vec::new();
         for stray in &current.stray_gateways {
@@ -779,10 +905,17 @@ impl StackManager {
                     Ok(Some(_)) => {
                         for name in [QBITTORRENT] {
                             let before = current.service(name).cloned();
-                            let fine = before
-                                .as_ref()
-                                .is_some_and(|s| s.running && s.in_namespace_of(gw));
-                            if fine {
+                            let spec = spec::service_spec_hash(&self.settings, &self.names);
+                            let fine = before.as_ref().is_some_and(|s| {
+                                s.running
+                                    && s.in_namespace_of(gw)
+                                    && s.spec_hash.as_deref() == Some(spec.as_str())
+                            });
+                            if let (true, Some(s)) = (fine, &before) {
+                                // A crash between its start and its hardening
+                                // leaves it unsecured: secure it again (read
+                                // back), quietly when nothing was amiss.
+                                self.harden(s, client, PreSeed::Skipped).await?;
                                 continue;
                             }
                             let (service, preseed) =
@@ -844,6 +977,12 @@ pub fn gateway_release(image: &str, version_label: Option<&str>) -> GluetunRelea
     }
     let (_, tag) = engine::split_image(name);
     GluetunRelease::parse(&tag)
+}
+
+/// Held for one change of the stack; dropping it lets the next one go.
+pub(super) struct OperationGuard<'a> {
+    _local: tokio::sync::MutexGuard<'a, ()>,
+    _file: super::lock::ProfileLock,
 }
 
 /// How often connect looks at the gateway container while it waits for the

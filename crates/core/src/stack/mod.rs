@@ -7,6 +7,7 @@ mod error;
 pub mod harden;
 pub mod heal;
 pub mod labels;
+mod lock;
 mod manager;
 mod observe;
 pub mod spec;

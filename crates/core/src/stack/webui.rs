@@ -79,7 +79,7 @@ impl StackManager {
             field: "secrets.qbittorrent-password".to_owned(),
             message,
         })?;
-        let _operation = self.lock_operation().await;
+        let _operation = self.lock_operation().await?;
         let secrets = self.secrets();
         let settings = self.settings();
         let old = secrets.get(SecretKind::QbittorrentPassword).await?;

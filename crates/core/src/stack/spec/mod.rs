@@ -24,6 +24,8 @@ pub const AUTH_CONFIG_PATH: &str = "/run/secrets/gluetun_auth.toml";
 pub const VPN_INTERFACE: &str = "tun0";
 /// gluetun's control server port inside the container.
 pub const CONTROL_PORT: u16 = 8000;
+/// Docker's security option that stops privilege gains by exec.
+pub const NO_NEW_PRIVILEGES: &str = "no-new-privileges:true";
 /// The qBittorrent service name (labels, container name).
 pub const QBITTORRENT: &str = "qbittorrent";
 
@@ -196,6 +198,36 @@ fn port_key(port: u16) -> String {
     format!("{port}/tcp")
 }
 
+/// A keyed hash (HMAC-SHA256, keyed with the control-server key) of the
+/// VPN's secrets, for a label: equal secrets give equal hashes, and the
+/// label tells nothing about them without the key.
+pub fn secrets_hash(key: &SecretString, secrets: &[(SecretKind, SecretString)]) -> String {
+    use hmac::Mac;
+    let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(key.expose_secret().as_bytes()) else {
+        return String::new();
+    };
+    let mut sorted: Vec<_> = secrets.iter().collect();
+    sorted.sort_by_key(|(kind, _)| kind.key());
+    for (kind, value) in sorted {
+        mac.update(kind.key().as_bytes());
+        mac.update(&[0]);
+        mac.update(value.expose_secret().as_bytes());
+        mac.update(&[0]);
+    }
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The hash of qBittorrent's definition, whatever gateway it joins: a
+/// changed downloads folder or image makes a new container.
+pub fn service_spec_hash(settings: &Settings, names: &StackNames) -> String {
+    spec_hash(&qbittorrent_body_unhashed(settings, names, ""))
+}
+
 /// The gateway container: NET_ADMIN and /dev/net/tun only, IPv6 off, the
 /// Web UI and control ports published on the bind address (control always
 /// on loopback), restart unless stopped, a healthcheck like gluetun's.
@@ -235,7 +267,10 @@ pub fn gateway_body(settings: &Settings, names: &StackNames) -> ContainerCreateB
             start_interval: None,
         }),
         host_config: Some(HostConfig {
+            // NET_ADMIN is the only capability added; no process in it may
+            // gain privileges through a setuid or file-capability binary.
             cap_add: Some(vec!["NET_ADMIN".into()]),
+            security_opt: Some(vec![NO_NEW_PRIVILEGES.into()]),
             devices: Some(vec![DeviceMapping {
                 path_on_host: Some("/dev/net/tun".into()),
                 path_in_container: Some("/dev/net/tun".into()),
@@ -279,6 +314,19 @@ pub fn qbittorrent_body(
     names: &StackNames,
     gateway_id: &str,
 ) -> ContainerCreateBody {
+    let mut body = qbittorrent_body_unhashed(settings, names, gateway_id);
+    let hash = service_spec_hash(settings, names);
+    if let Some(l) = body.labels.as_mut() {
+        l.insert(labels::SPEC_HASH.to_owned(), hash);
+    }
+    body
+}
+
+fn qbittorrent_body_unhashed(
+    settings: &Settings,
+    names: &StackNames,
+    gateway_id: &str,
+) -> ContainerCreateBody {
     let st = &settings.stack;
     ContainerCreateBody {
         image: Some(st.qbittorrent_image.clone()),
@@ -291,6 +339,7 @@ pub fn qbittorrent_body(
         labels: Some(base_labels(settings, "service", QBITTORRENT)),
         host_config: Some(HostConfig {
             network_mode: Some(format!("container:{gateway_id}")),
+            security_opt: Some(vec![NO_NEW_PRIVILEGES.into()]),
             restart_policy: Some(RestartPolicy {
                 name: Some(RestartPolicyNameEnum::NO),
                 maximum_retry_count: None,

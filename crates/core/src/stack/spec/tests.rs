@@ -25,6 +25,10 @@ fn gateway_has_every_security_setting() {
     let b = gateway_body(&s, &names);
     let hc = b.host_config.as_ref().unwrap();
     assert_eq!(hc.cap_add.as_deref(), Some(&["NET_ADMIN".to_owned()][..]));
+    assert_eq!(
+        hc.security_opt.as_deref(),
+        Some(&["no-new-privileges:true".to_owned()][..])
+    );
     assert!(hc.privileged.is_none() || hc.privileged == Some(false));
     assert_eq!(
         hc.devices.as_ref().unwrap()[0].path_on_host.as_deref(),
@@ -107,6 +111,11 @@ fn qbittorrent_lives_in_the_gateway_namespace_with_no_ports() {
     let hc = b.host_config.as_ref().unwrap();
     assert_eq!(hc.network_mode.as_deref(), Some("container:abc123"));
     assert!(hc.port_bindings.is_none() && b.exposed_ports.is_none());
+    assert_eq!(
+        hc.security_opt.as_deref(),
+        Some(&["no-new-privileges:true".to_owned()][..])
+    );
+    assert!(hc.cap_add.is_none(), "no capability added to qBittorrent");
     assert_eq!(
         hc.restart_policy.as_ref().unwrap().name,
         Some(RestartPolicyNameEnum::NO)
