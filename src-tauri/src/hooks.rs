@@ -113,8 +113,9 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
             }
         }
         let meta = std::fs::symlink_metadata(dir)?;
-        // SAFETY: getuid has no preconditions and cannot fail.
-        let me = unsafe { libc::getuid() };
+        // Ours when a file we create in it has the same owner as the dir.
+        let probe = tempfile::NamedTempFile::new_in(dir)?;
+        let me = probe.as_file().metadata()?.uid();
         if !meta.is_dir() || meta.uid() != me {
             return Err(std::io::Error::other("not a directory of this user"));
         }

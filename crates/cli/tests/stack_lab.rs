@@ -567,7 +567,7 @@ async fn concurrent_writers_leave_one_consistent_stack() {
     let _one = LAB.lock().await;
     let docker = lab::docker().await;
     let p = Profile::new("together").await;
-    let watch = Watch::start(&p);
+    let mut watch = Watch::start(&p);
     for round in 0..20 {
         let when = format!("round {round}");
         let connect = p
@@ -650,7 +650,9 @@ async fn renaming_while_a_stack_exists_is_refused() {
         lab::running(&container(&docker, &p.gateway_name()).await),
         "the stack under the old name was touched"
     );
-    assert!(container(&docker, &format!("{renamed}-gateway")).await.is_none());
+    assert!(container(&docker, &format!("{renamed}-gateway"))
+        .await
+        .is_none());
     p.write_settings(&saved);
     p.disconnect();
     assert_nothing_left(&docker, &p, "after the disconnect under the old name").await;
@@ -676,7 +678,10 @@ async fn reconcile_restores_the_hardening() {
     let out = p.tvpn(&["reconcile"]);
     assert!(out.status.success());
     let prefs = qbit_client(&p).await.preferences().await.unwrap();
-    assert_eq!(prefs.web_ui_domain_list.as_deref(), Some("localhost;127.0.0.1"));
+    assert_eq!(
+        prefs.web_ui_domain_list.as_deref(),
+        Some("localhost;127.0.0.1")
+    );
     assert_eq!(prefs.bypass_auth_subnet_whitelist_enabled, Some(false));
     assert_eq!(prefs.dht, Some(false));
     assert_eq!(prefs.current_network_interface.as_deref(), Some("tun0"));
@@ -704,7 +709,10 @@ async fn rotated_keys_and_a_new_downloads_folder_are_applied_on_connect() {
         .status
         .success());
     let second = p.connect();
-    assert_eq!(second["reused_gateway"], false, "a rotated key reused the gateway");
+    assert_eq!(
+        second["reused_gateway"], false,
+        "a rotated key reused the gateway"
+    );
     let gw_after = container(&docker, &p.gateway_name()).await.unwrap().id;
     assert_ne!(gw_before, gw_after);
     assert_ne!(first["gateway_id"], second["gateway_id"]);
@@ -726,8 +734,9 @@ async fn rotated_keys_and_a_new_downloads_folder_are_applied_on_connect() {
     assert_ne!(qb.id, Some(qb_before.unwrap()), "qBittorrent was kept");
     let mounts = qb.mounts.unwrap_or_default();
     assert!(
-        mounts.iter().any(|m| m.source.as_deref()
-            == Some(elsewhere.path().to_str().unwrap())),
+        mounts
+            .iter()
+            .any(|m| m.source.as_deref() == Some(elsewhere.path().to_str().unwrap())),
         "{mounts:?}"
     );
     p.disconnect();
@@ -770,5 +779,8 @@ async fn credentials_go_only_to_the_gateway() {
         std::thread::sleep(Duration::from_millis(50));
     }
     drop(watch);
-    assert!(heard.is_empty(), "the monitor talked to an impostor: {heard:?}");
+    assert!(
+        heard.is_empty(),
+        "the monitor talked to an impostor: {heard:?}"
+    );
 }

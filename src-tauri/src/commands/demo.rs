@@ -71,7 +71,9 @@ impl DemoSource {
 
     /// True when trying the demo may start the lab itself.
     pub fn may_start_lab(&self) -> bool {
-        cfg!(feature = "lab") && self.demo_env.as_deref() == Some("1") && self.lab_script().is_file()
+        cfg!(feature = "lab")
+            && self.demo_env.as_deref() == Some("1")
+            && self.lab_script().is_file()
     }
 }
 

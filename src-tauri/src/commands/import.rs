@@ -275,7 +275,12 @@ pub fn apply(
     let secrets = Secrets::new(store, plan.profile());
     match source {
         Source::File(path) => block_on(import::apply(&plan, path, settings_file, Some(&secrets)))?,
-        Source::Text(t) => block_on(import::apply_text(&plan, &t.0, settings_file, Some(&secrets)))?,
+        Source::Text(t) => block_on(import::apply_text(
+            &plan,
+            &t.0,
+            settings_file,
+            Some(&secrets),
+        ))?,
     }
     .map_err(|e| CommandError::msg(e.to_string()))
 }

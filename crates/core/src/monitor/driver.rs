@@ -492,17 +492,20 @@ pub async fn verify_block(manager: &StackManager, target: IpAddr) -> BlockProbe 
             }
         }
     };
-    // No answer in time: the ping ends by itself (-W 1).
-    let _ = tokio::time::timeout(BLOCK_PROBE_WAIT, read).await;
-    classify_block_probe(&text, &target)
+    // No answer in time: the ping ends by itself (-W 1). Still running at
+    // the deadline means sent and not answered (ping's stdout is a pipe, so
+    // it prints its header only when it ends; a reply ends it at once).
+    let still_running = tokio::time::timeout(BLOCK_PROBE_WAIT, read).await.is_err();
+    classify_block_probe(&text, &target, still_running)
 }
 
 /// Read what `ping -c 1 -I eth0` printed within the wait. Evidence only:
 /// an answer is a leak; the firewall's refusal to send (`sendto`/`sendmsg`:
-/// `Operation not permitted`), or a probe on its way (ping's header) with no
-/// answer, is a block; anything else (no output, an error, unknown text)
+/// `Operation not permitted`), or a probe on its way with no answer (ping
+/// still waiting at the deadline, or its header and no reply) is a block;
+/// anything else (an error, a ping that ended with nothing, unknown text)
 /// proves nothing and is unverified.
-pub fn classify_block_probe(output: &str, target: &str) -> BlockProbe {
+pub fn classify_block_probe(output: &str, target: &str, still_running: bool) -> BlockProbe {
     if output.contains("bytes from") {
         return BlockProbe::Leaked(format!(
             "a ping to {target} outside the tunnel was answered"
@@ -520,7 +523,7 @@ pub fn classify_block_probe(output: &str, target: &str) -> BlockProbe {
         || output.contains("not found")
         || output.contains("unknown iface")
         || output.contains("bad address");
-    if sent && !failed {
+    if (sent || (still_running && output.trim().is_empty())) && !failed {
         return BlockProbe::Blocked;
     }
     let what = output.lines().last().unwrap_or("").trim();
@@ -582,29 +585,35 @@ mod tests {
     fn block_probe_verdicts() {
         let blocked =
             "PING 10.222.0.10 (10.222.0.10) from 10.221.0.130 eth0: 56(84) bytes of data.\n";
-        assert_eq!(classify_block_probe(blocked, "t"), BlockProbe::Blocked);
         assert_eq!(
-            classify_block_probe("ping: sendmsg: Operation not permitted", "t"),
+            classify_block_probe(blocked, "t", false),
+            BlockProbe::Blocked
+        );
+        assert_eq!(
+            classify_block_probe("ping: sendmsg: Operation not permitted", "t", false),
             BlockProbe::Blocked
         );
         let answered = "64 bytes from 10.222.0.10: icmp_seq=1 ttl=63 time=0.2 ms\n";
         assert!(matches!(
-            classify_block_probe(answered, "t"),
+            classify_block_probe(answered, "t", false),
             BlockProbe::Leaked(_)
         ));
         assert!(matches!(
-            classify_block_probe("ping: SO_BINDTODEVICE eth0: No such device", "t"),
+            classify_block_probe("ping: SO_BINDTODEVICE eth0: No such device", "t", false),
             BlockProbe::Inconclusive(_)
         ));
         // gluetun's busybox ping, sent with no answer.
         assert_eq!(
-            classify_block_probe("PING 1.1.1.1 (1.1.1.1): 56 data bytes\n", "t"),
+            classify_block_probe("PING 1.1.1.1 (1.1.1.1): 56 data bytes\n", "t", false),
             BlockProbe::Blocked
         );
         // No evidence: an exec that printed nothing, or something unknown.
         for nothing in ["", "OCI runtime exec failed: container is restarting"] {
             assert!(
-                matches!(classify_block_probe(nothing, "t"), BlockProbe::Inconclusive(_)),
+                matches!(
+                    classify_block_probe(nothing, "t"),
+                    BlockProbe::Inconclusive(_)
+                ),
                 "{nothing:?}"
             );
         }

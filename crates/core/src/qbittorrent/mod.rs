@@ -150,11 +150,7 @@ pub fn redact_temporary_password(line: &str) -> std::borrow::Cow<'_, str> {
             let start = at + TEMP_PASSWORD_MARKER.len();
             let rest = &line[start..];
             let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            std::borrow::Cow::Owned(format!(
-                "{}[redacted]{}",
-                &line[..start],
-                &rest[end..]
-            ))
+            std::borrow::Cow::Owned(format!("{}[redacted]{}", &line[..start], &rest[end..]))
         }
         None => std::borrow::Cow::Borrowed(line),
     }

@@ -46,7 +46,10 @@ pub fn check_lan_subnet(net: &IpNet) -> Result<Option<String>, String> {
         return Err(format!("{net} would let all traffic bypass the tunnel"));
     }
     if *net != net.trunc() {
-        return Err(format!("{net} has host bits set; did you mean {}?", net.trunc()));
+        return Err(format!(
+            "{net} has host bits set; did you mean {}?",
+            net.trunc()
+        ));
     }
     if ipv6_link_local().contains(net) {
         return Ok(None);
@@ -146,8 +149,20 @@ pub fn check_docker_host(host: &str) -> Result<(), String> {
 /// Folders a downloads folder may not be (or be inside), because
 /// qBittorrent would write into them: the system's own.
 const SYSTEM_DIRS: &[&str] = &[
-    "/System", "/Library", "/Applications", "/usr", "/bin", "/sbin", "/etc", "/dev", "/proc",
-    "/sys", "/boot", "/private/etc", "/private/var/db", "/Volumes",
+    "/System",
+    "/Library",
+    "/Applications",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/etc",
+    "/dev",
+    "/proc",
+    "/sys",
+    "/boot",
+    "/private/etc",
+    "/private/var/db",
+    "/Volumes",
 ];
 
 /// The downloads folder: not the home folder itself, not `~/Library`, not a

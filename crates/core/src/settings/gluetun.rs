@@ -641,9 +641,21 @@ pub const GATEWAY_OPTIONS: &[GatewayOption] = &[
     opt("VERSION_INFORMATION", OptionKind::Bool, "version.go"),
     opt("DNS_CACHING", OptionKind::Bool, "dns.go"),
     opt("DNS_UPSTREAM_RESOLVERS", OptionKind::Names, "dns.go"),
-    opt("DNS_UPSTREAM_PLAIN_ADDRESSES", OptionKind::Addresses, "dns.go"),
-    opt("HEALTH_TARGET_ADDRESSES", OptionKind::Addresses, "health.go"),
-    opt("HEALTH_TARGET_ADDRESS", OptionKind::Addresses, "health.go (v3.40)"),
+    opt(
+        "DNS_UPSTREAM_PLAIN_ADDRESSES",
+        OptionKind::Addresses,
+        "dns.go",
+    ),
+    opt(
+        "HEALTH_TARGET_ADDRESSES",
+        OptionKind::Addresses,
+        "health.go",
+    ),
+    opt(
+        "HEALTH_TARGET_ADDRESS",
+        OptionKind::Addresses,
+        "health.go (v3.40)",
+    ),
     opt("HEALTH_ICMP_TARGET_IPS", OptionKind::Ips, "health.go"),
     opt("PUBLICIP_API", OptionKind::Names, "publicip.go"),
     opt("SERVER_REGIONS", OptionKind::Names, "serverselection.go"),
@@ -715,8 +727,16 @@ fn check_options(settings: &Settings, out: &mut Vec<Refusal>) {
         if name == "DNS_UPSTREAM_PLAIN_ADDRESSES" {
             let outside = value.split(',').find_map(|item| {
                 let host = item.rsplit_once(':').map_or(item, |(h, _)| h);
-                let ip = host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().ok()?;
-                settings.stack.lan_subnets.iter().find(|n| n.contains(&ip)).map(|n| (ip, *n))
+                let ip = host
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .ok()?;
+                settings
+                    .stack
+                    .lan_subnets
+                    .iter()
+                    .find(|n| n.contains(&ip))
+                    .map(|n| (ip, *n))
             });
             if let Some((ip, net)) = outside {
                 refuse(

@@ -463,9 +463,16 @@ impl Settings {
                 errs.push("docker.host", why);
             }
         }
-        if let Err(why) =
-            exposure::check_probe_target(self.monitor.probe_target, &self.stack.lan_subnets)
-        {
+        // Against the LAN subnets that are valid themselves (a bad one is
+        // reported on its own).
+        let lan: Vec<_> = self
+            .stack
+            .lan_subnets
+            .iter()
+            .filter(|n| exposure::check_lan_subnet(n).is_ok())
+            .copied()
+            .collect();
+        if let Err(why) = exposure::check_probe_target(self.monitor.probe_target, &lan) {
             errs.push("monitor.probe_target", why);
         }
         // gluetun's own rules, once the fields themselves are well formed.
@@ -717,7 +724,9 @@ impl StackSettings {
                     format!(
                         "is not an option Torrent VPN passes to gluetun (it passes only ones \
                          that cannot open a way around the tunnel: {})",
-                        gluetun::gateway_option_names().collect::<Vec<_>>().join(", ")
+                        gluetun::gateway_option_names()
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 );
             } else if value.contains('\0') || value.contains('\n') {
@@ -829,7 +838,6 @@ fn check_host_path(p: &Path) -> Result<(), String> {
     }
     Ok(())
 }
-
 
 /// Write `bytes` to `path` atomically: a temp file in the same directory,
 /// flushed and synced, then renamed over the target. The directory is created

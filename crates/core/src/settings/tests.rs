@@ -90,7 +90,7 @@ const INVALID: &[(&str, &str, &str, &str, &str)] = &[
     ("bad project name", r#"project = "torrent-vpn""#, r#"project = "Torrent VPN""#, "stack.project", "lowercase"),
     ("bad bind address", r#"bind_address = "127.0.0.1""#, r#"bind_address = "localhost""#, "stack.bind_address", "invalid"),
     ("country with a comma", r#"server_countries = []"#, r#"server_countries = ["Sweden,Norway"]"#, "vpn.server_countries[0]", "country"),
-    ("secret in gateway env", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"OPENVPN_PASSWORD = "hunter2""#, "stack.gateway_env.OPENVPN_PASSWORD", "set by Torrent VPN"),
+    ("secret in gateway env", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"OPENVPN_PASSWORD = "hunter2""#, "stack.gateway_env.OPENVPN_PASSWORD", "looks like a secret"),
     ("secret-looking gateway env", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"SHADOWSOCKS_PASSWORD = "x""#, "stack.gateway_env.SHADOWSOCKS_PASSWORD", "secret"),
     ("managed gateway env", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"FIREWALL_OUTBOUND_SUBNETS = "0.0.0.0/0""#, "stack.gateway_env.FIREWALL_OUTBOUND_SUBNETS", "set by Torrent VPN"),
     ("bad env name", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"dns-thing = "x""#, "stack.gateway_env.dns-thing", "environment variable"),
@@ -214,37 +214,223 @@ fn wireguard_key_check() {
 /// each refused naming its field, and nothing saved: `(what, from, to,
 /// field, words in the message)` edits of the valid fixture.
 const EXPOSURES: &[(&str, &str, &str, &str, &str)] = &[
-    ("public LAN subnet, half the internet", r#"lan_subnets = ["192.168.1.0/24"]"#, r#"lan_subnets = ["128.0.0.0/1"]"#, "stack.lan_subnets[0]", "not a private range"),
-    ("public LAN subnet", r#"lan_subnets = ["192.168.1.0/24"]"#, r#"lan_subnets = ["8.8.8.0/24"]"#, "stack.lan_subnets[0]", "real IP"),
-    ("everything as LAN", r#"lan_subnets = ["192.168.1.0/24"]"#, r#"lan_subnets = ["0.0.0.0/0"]"#, "stack.lan_subnets[0]", "bypass the tunnel"),
-    ("global IPv6 as LAN", r#"lan_subnets = ["192.168.1.0/24"]"#, r#"lan_subnets = ["2001:db8::/32"]"#, "stack.lan_subnets[0]", "not a private range"),
-    ("wider than CGNAT", r#"lan_subnets = ["192.168.1.0/24"]"#, r#"lan_subnets = ["100.0.0.0/8"]"#, "stack.lan_subnets[0]", "not a private range"),
-    ("next to 172.16/12", r#"lan_subnets = ["192.168.1.0/24"]"#, r#"lan_subnets = ["172.32.0.0/16"]"#, "stack.lan_subnets[0]", "not a private range"),
-    ("next to 192.168/16", r#"lan_subnets = ["192.168.1.0/24"]"#, r#"lan_subnets = ["192.169.0.0/16"]"#, "stack.lan_subnets[0]", "not a private range"),
-    ("second subnet public", r#"lan_subnets = ["192.168.1.0/24"]"#, r#"lan_subnets = ["192.168.1.0/24", "11.0.0.0/8"]"#, "stack.lan_subnets[1]", "not a private range"),
-    ("probe on loopback", "[qbittorrent]", "[monitor]\nprobe_target = \"127.0.0.1\"\n\n[qbittorrent]", "monitor.probe_target", "not an address on the internet"),
-    ("probe inside the LAN", "[qbittorrent]", "[monitor]\nprobe_target = \"192.168.1.5\"\n\n[qbittorrent]", "monitor.probe_target", "inside the LAN subnet"),
-    ("probe unspecified", "[qbittorrent]", "[monitor]\nprobe_target = \"0.0.0.0\"\n\n[qbittorrent]", "monitor.probe_target", "not an address on the internet"),
-    ("probe multicast", "[qbittorrent]", "[monitor]\nprobe_target = \"224.0.0.1\"\n\n[qbittorrent]", "monitor.probe_target", "not an address on the internet"),
-    ("Web UI on every address", r#"bind_address = "127.0.0.1""#, r#"bind_address = "0.0.0.0""#, "stack.bind_address", "every network"),
-    ("Web UI on every IPv6 address", r#"bind_address = "127.0.0.1""#, r#"bind_address = "::""#, "stack.bind_address", "every network"),
-    ("Web UI on a public address", r#"bind_address = "127.0.0.1""#, r#"bind_address = "203.0.113.7""#, "stack.bind_address", "from the internet"),
-    ("firewall off", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"FIREWALL_ENABLED_DISABLING_IT_SHOOTS_YOU_IN_YOUR_FOOT = "off""#, "stack.gateway_env.FIREWALL_ENABLED_DISABLING_IT_SHOOTS_YOU_IN_YOUR_FOOT", "not an option"),
-    ("old outbound subnets", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"EXTRA_SUBNETS = "0.0.0.0/1""#, "stack.gateway_env.EXTRA_SUBNETS", "set by Torrent VPN"),
-    ("input ports", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"FIREWALL_VPN_INPUT_PORTS = "22""#, "stack.gateway_env.FIREWALL_VPN_INPUT_PORTS", "not an option"),
-    ("DNS server off", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"DNS_SERVER = "off""#, "stack.gateway_env.DNS_SERVER", "set by Torrent VPN"),
-    ("DNS server off, old name", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"DOT = "off""#, "stack.gateway_env.DOT", "set by Torrent VPN"),
-    ("a root command", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"VPN_PORT_FORWARDING_UP_COMMAND = "sh -c id""#, "stack.gateway_env.VPN_PORT_FORWARDING_UP_COMMAND", "not an option"),
-    ("HTTP proxy", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"HTTPPROXY = "on""#, "stack.gateway_env.HTTPPROXY", "not an option"),
-    ("Shadowsocks", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"SHADOWSOCKS = "on""#, "stack.gateway_env.SHADOWSOCKS", "not an option"),
-    ("plain DNS through the LAN", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"DNS_UPSTREAM_PLAIN_ADDRESSES = "192.168.1.1:53""#, "stack.gateway_env.DNS_UPSTREAM_PLAIN_ADDRESSES", "real IP"),
-    ("bad health IPs", r#"DNS_UPSTREAM_RESOLVERS = "quad9""#, r#"HEALTH_ICMP_TARGET_IPS = "one.one.one.one""#, "stack.gateway_env.HEALTH_ICMP_TARGET_IPS", "not an IP address"),
-    ("downloads into the system", r#"downloads_dir = "/Users/me/Downloads/Torrents""#, r#"downloads_dir = "/System/Torrents""#, "stack.downloads_dir", "system folder"),
-    ("downloads into /usr", r#"downloads_dir = "/Users/me/Downloads/Torrents""#, r#"downloads_dir = "/usr/local/torrents""#, "stack.downloads_dir", "system folder"),
-    ("downloads into /etc", r#"downloads_dir = "/Users/me/Downloads/Torrents""#, r#"downloads_dir = "/etc/torrents""#, "stack.downloads_dir", "system folder"),
-    ("downloads as /Volumes", r#"downloads_dir = "/Users/me/Downloads/Torrents""#, r#"downloads_dir = "/Volumes""#, "stack.downloads_dir", "system folder"),
-    ("remote engine in the clear", r#"host = "unix:///var/run/docker.sock""#, r#"host = "tcp://192.168.1.10:2375""#, "docker.host", "without encryption"),
-    ("remote engine over http", r#"host = "unix:///var/run/docker.sock""#, r#"host = "http://docker.example:2375""#, "docker.host", "without encryption"),
+    (
+        "public LAN subnet, half the internet",
+        r#"lan_subnets = ["192.168.1.0/24"]"#,
+        r#"lan_subnets = ["128.0.0.0/1"]"#,
+        "stack.lan_subnets[0]",
+        "not a private range",
+    ),
+    (
+        "public LAN subnet",
+        r#"lan_subnets = ["192.168.1.0/24"]"#,
+        r#"lan_subnets = ["8.8.8.0/24"]"#,
+        "stack.lan_subnets[0]",
+        "real IP",
+    ),
+    (
+        "everything as LAN",
+        r#"lan_subnets = ["192.168.1.0/24"]"#,
+        r#"lan_subnets = ["0.0.0.0/0"]"#,
+        "stack.lan_subnets[0]",
+        "bypass the tunnel",
+    ),
+    (
+        "global IPv6 as LAN",
+        r#"lan_subnets = ["192.168.1.0/24"]"#,
+        r#"lan_subnets = ["2001:db8::/32"]"#,
+        "stack.lan_subnets[0]",
+        "not a private range",
+    ),
+    (
+        "wider than CGNAT",
+        r#"lan_subnets = ["192.168.1.0/24"]"#,
+        r#"lan_subnets = ["100.0.0.0/8"]"#,
+        "stack.lan_subnets[0]",
+        "not a private range",
+    ),
+    (
+        "next to 172.16/12",
+        r#"lan_subnets = ["192.168.1.0/24"]"#,
+        r#"lan_subnets = ["172.32.0.0/16"]"#,
+        "stack.lan_subnets[0]",
+        "not a private range",
+    ),
+    (
+        "next to 192.168/16",
+        r#"lan_subnets = ["192.168.1.0/24"]"#,
+        r#"lan_subnets = ["192.169.0.0/16"]"#,
+        "stack.lan_subnets[0]",
+        "not a private range",
+    ),
+    (
+        "second subnet public",
+        r#"lan_subnets = ["192.168.1.0/24"]"#,
+        r#"lan_subnets = ["192.168.1.0/24", "11.0.0.0/8"]"#,
+        "stack.lan_subnets[1]",
+        "not a private range",
+    ),
+    (
+        "probe on loopback",
+        "[qbittorrent]",
+        "[monitor]\nprobe_target = \"127.0.0.1\"\n\n[qbittorrent]",
+        "monitor.probe_target",
+        "not an address on the internet",
+    ),
+    (
+        "probe inside the LAN",
+        "[qbittorrent]",
+        "[monitor]\nprobe_target = \"192.168.1.5\"\n\n[qbittorrent]",
+        "monitor.probe_target",
+        "inside the LAN subnet",
+    ),
+    (
+        "probe unspecified",
+        "[qbittorrent]",
+        "[monitor]\nprobe_target = \"0.0.0.0\"\n\n[qbittorrent]",
+        "monitor.probe_target",
+        "not an address on the internet",
+    ),
+    (
+        "probe multicast",
+        "[qbittorrent]",
+        "[monitor]\nprobe_target = \"224.0.0.1\"\n\n[qbittorrent]",
+        "monitor.probe_target",
+        "not an address on the internet",
+    ),
+    (
+        "Web UI on every address",
+        r#"bind_address = "127.0.0.1""#,
+        r#"bind_address = "0.0.0.0""#,
+        "stack.bind_address",
+        "every network",
+    ),
+    (
+        "Web UI on every IPv6 address",
+        r#"bind_address = "127.0.0.1""#,
+        r#"bind_address = "::""#,
+        "stack.bind_address",
+        "every network",
+    ),
+    (
+        "Web UI on a public address",
+        r#"bind_address = "127.0.0.1""#,
+        r#"bind_address = "203.0.113.7""#,
+        "stack.bind_address",
+        "from the internet",
+    ),
+    (
+        "firewall off",
+        r#"DNS_UPSTREAM_RESOLVERS = "quad9""#,
+        r#"FIREWALL_ENABLED_DISABLING_IT_SHOOTS_YOU_IN_YOUR_FOOT = "off""#,
+        "stack.gateway_env.FIREWALL_ENABLED_DISABLING_IT_SHOOTS_YOU_IN_YOUR_FOOT",
+        "not an option",
+    ),
+    (
+        "old outbound subnets",
+        r#"DNS_UPSTREAM_RESOLVERS = "quad9""#,
+        r#"EXTRA_SUBNETS = "0.0.0.0/1""#,
+        "stack.gateway_env.EXTRA_SUBNETS",
+        "set by Torrent VPN",
+    ),
+    (
+        "input ports",
+        r#"DNS_UPSTREAM_RESOLVERS = "quad9""#,
+        r#"FIREWALL_VPN_INPUT_PORTS = "22""#,
+        "stack.gateway_env.FIREWALL_VPN_INPUT_PORTS",
+        "not an option",
+    ),
+    (
+        "DNS server off",
+        r#"DNS_UPSTREAM_RESOLVERS = "quad9""#,
+        r#"DNS_SERVER = "off""#,
+        "stack.gateway_env.DNS_SERVER",
+        "set by Torrent VPN",
+    ),
+    (
+        "DNS server off, old name",
+        r#"DNS_UPSTREAM_RESOLVERS = "quad9""#,
+        r#"DOT = "off""#,
+        "stack.gateway_env.DOT",
+        "set by Torrent VPN",
+    ),
+    (
+        "a root command",
+        r#"DNS_UPSTREAM_RESOLVERS = "quad9""#,
+        r#"VPN_PORT_FORWARDING_UP_COMMAND = "sh -c id""#,
+        "stack.gateway_env.VPN_PORT_FORWARDING_UP_COMMAND",
+        "not an option",
+    ),
+    (
+        "HTTP proxy",
+        r#"DNS_UPSTREAM_RESOLVERS = "quad9""#,
+        r#"HTTPPROXY = "on""#,
+        "stack.gateway_env.HTTPPROXY",
+        "not an option",
+    ),
+    (
+        "Shadowsocks",
+        r#"DNS_UPSTREAM_RESOLVERS = "quad9""#,
+        r#"SHADOWSOCKS = "on""#,
+        "stack.gateway_env.SHADOWSOCKS",
+        "not an option",
+    ),
+    (
+        "plain DNS through the LAN",
+        r#"DNS_UPSTREAM_RESOLVERS = "quad9""#,
+        r#"DNS_UPSTREAM_PLAIN_ADDRESSES = "192.168.1.1:53""#,
+        "stack.gateway_env.DNS_UPSTREAM_PLAIN_ADDRESSES",
+        "real IP",
+    ),
+    (
+        "bad health IPs",
+        r#"DNS_UPSTREAM_RESOLVERS = "quad9""#,
+        r#"HEALTH_ICMP_TARGET_IPS = "one.one.one.one""#,
+        "stack.gateway_env.HEALTH_ICMP_TARGET_IPS",
+        "not an IP address",
+    ),
+    (
+        "downloads into the system",
+        r#"downloads_dir = "/Users/me/Downloads/Torrents""#,
+        r#"downloads_dir = "/System/Torrents""#,
+        "stack.downloads_dir",
+        "system folder",
+    ),
+    (
+        "downloads into /usr",
+        r#"downloads_dir = "/Users/me/Downloads/Torrents""#,
+        r#"downloads_dir = "/usr/local/torrents""#,
+        "stack.downloads_dir",
+        "system folder",
+    ),
+    (
+        "downloads into /etc",
+        r#"downloads_dir = "/Users/me/Downloads/Torrents""#,
+        r#"downloads_dir = "/etc/torrents""#,
+        "stack.downloads_dir",
+        "system folder",
+    ),
+    (
+        "downloads as /Volumes",
+        r#"downloads_dir = "/Users/me/Downloads/Torrents""#,
+        r#"downloads_dir = "/Volumes""#,
+        "stack.downloads_dir",
+        "system folder",
+    ),
+    (
+        "remote engine in the clear",
+        r#"host = "unix:///var/run/docker.sock""#,
+        r#"host = "tcp://192.168.1.10:2375""#,
+        "docker.host",
+        "without encryption",
+    ),
+    (
+        "remote engine over http",
+        r#"host = "unix:///var/run/docker.sock""#,
+        r#"host = "http://docker.example:2375""#,
+        "docker.host",
+        "without encryption",
+    ),
 ];
 
 #[test]
@@ -256,7 +442,12 @@ fn exposures_are_refused_naming_the_field_and_nothing_is_saved() {
     let mut rows: Vec<(String, String, String, String)> = EXPOSURES
         .iter()
         .map(|(what, from, to, field, words)| {
-            (what.to_string(), with(from, to), field.to_string(), words.to_string())
+            (
+                what.to_string(),
+                with(from, to),
+                field.to_string(),
+                words.to_string(),
+            )
         })
         .collect();
     // The user's own home and Library, wherever they are on this machine.
@@ -264,11 +455,18 @@ fn exposures_are_refused_naming_the_field_and_nothing_is_saved() {
         let line = r#"downloads_dir = "/Users/me/Downloads/Torrents""#;
         for (what, path, words) in [
             ("downloads as the home folder", home.clone(), "home folder"),
-            ("downloads into ~/Library", home.join("Library/Torrents"), "Library"),
+            (
+                "downloads into ~/Library",
+                home.join("Library/Torrents"),
+                "Library",
+            ),
         ] {
             rows.push((
                 what.to_owned(),
-                with(line, &format!("downloads_dir = {:?}", path.display().to_string())),
+                with(
+                    line,
+                    &format!("downloads_dir = {:?}", path.display().to_string()),
+                ),
                 "stack.downloads_dir".to_owned(),
                 words.to_owned(),
             ));
@@ -277,7 +475,11 @@ fn exposures_are_refused_naming_the_field_and_nothing_is_saved() {
     assert!(rows.len() >= 25, "only {} rows", rows.len());
     for (what, text, field, words) in &rows {
         let err = Settings::from_toml_str(text).expect_err(what);
-        let fields: Vec<_> = err.field_errors().iter().map(|f| f.field.as_str()).collect();
+        let fields: Vec<_> = err
+            .field_errors()
+            .iter()
+            .map(|f| f.field.as_str())
+            .collect();
         assert_eq!(fields, vec![field.as_str()], "{what}: {err}");
         assert!(err.to_string().contains(words.as_str()), "{what}: {err}");
         // Saving it writes nothing.
@@ -298,12 +500,21 @@ fn private_ranges_pass_and_the_risky_ones_warn() {
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert_eq!(warnings[0].field, "stack.lan_subnets[6]");
     assert!(warnings[0].message.contains("carrier-grade NAT"));
-    let lan = with(r#"bind_address = "127.0.0.1""#, r#"bind_address = "192.168.1.20""#);
+    let lan = with(
+        r#"bind_address = "127.0.0.1""#,
+        r#"bind_address = "192.168.1.20""#,
+    );
     let s = Settings::from_toml_str(&lan).unwrap();
     assert!(s.warnings()[0].message.contains("plain HTTP"));
-    let local = with(r#"host = "unix:///var/run/docker.sock""#, r#"host = "tcp://127.0.0.1:2375""#);
+    let local = with(
+        r#"host = "unix:///var/run/docker.sock""#,
+        r#"host = "tcp://127.0.0.1:2375""#,
+    );
     Settings::from_toml_str(&local).unwrap();
-    let tls = with(r#"host = "unix:///var/run/docker.sock""#, r#"host = "https://nas.lan:2376""#);
+    let tls = with(
+        r#"host = "unix:///var/run/docker.sock""#,
+        r#"host = "https://nas.lan:2376""#,
+    );
     Settings::from_toml_str(&tls).unwrap();
 }
 

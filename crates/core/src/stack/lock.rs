@@ -10,19 +10,20 @@ use std::path::{Path, PathBuf};
 #[derive(Debug)]
 pub struct ProfileLock(#[allow(dead_code)] File);
 
-/// The lock file of a profile: in the user's temporary folder, by user and
-/// profile, so every process of this user driving the profile shares it.
+/// The lock file of a profile: in the user's cache folder (per user), by
+/// profile, so every process of this user driving the profile shares it,
+/// whatever config dir it was given.
 pub fn path_for(profile: &str) -> PathBuf {
-    #[cfg(unix)]
-    // SAFETY: getuid has no preconditions and cannot fail.
-    let user = unsafe { libc::getuid() }.to_string();
-    #[cfg(not(unix))]
-    let user = std::env::var("USERNAME").unwrap_or_default();
-    std::env::temp_dir().join(format!("torrent-vpn-{user}-{profile}.lock"))
+    let base = directories::BaseDirs::new()
+        .map_or_else(std::env::temp_dir, |b| b.cache_dir().to_path_buf());
+    base.join("torrent-vpn").join(format!("{profile}.lock"))
 }
 
 /// Wait for the lock of `path` (blocking).
 pub fn acquire(path: &Path) -> std::io::Result<ProfileLock> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
     let mut options = std::fs::OpenOptions::new();
     options.create(true).read(true).write(true);
     #[cfg(unix)]
@@ -31,21 +32,9 @@ pub fn acquire(path: &Path) -> std::io::Result<ProfileLock> {
         options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
     }
     let file = options.open(path)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::io::AsRawFd;
-        loop {
-            // SAFETY: flock on a descriptor this function owns.
-            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-            if rc == 0 {
-                break;
-            }
-            let e = std::io::Error::last_os_error();
-            if e.kind() != std::io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-        }
-    }
+    // flock(2) on Unix, LockFileEx on Windows: released when the file is
+    // closed, also when the process dies.
+    file.lock()?;
     Ok(ProfileLock(file))
 }
 

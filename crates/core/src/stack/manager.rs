@@ -240,9 +240,10 @@ impl StackManager {
         let left = super::observe(&self.docker, &old.profile)
             .await
             .map_err(|e| StackError::api("list the stack's containers", e))?;
-        let still_there = left.containers.iter().any(|c| {
-            field == "profile" || c.name.starts_with(&format!("{}-", old.project))
-        });
+        let still_there = left
+            .containers
+            .iter()
+            .any(|c| field == "profile" || c.name.starts_with(&format!("{}-", old.project)));
         if still_there {
             return Err(StackError::Refused {
                 field: field.to_owned(),
@@ -307,9 +308,16 @@ impl StackManager {
     /// the gateway, and not to some other program that took the port.
     pub async fn gateway_publishes(&self, container_port: u16, host_port: u16) -> bool {
         let key = format!("{container_port}/tcp");
-        self.current().await.ok().and_then(|c| c.gateway).is_some_and(|g| {
-            g.running && g.published.iter().any(|(k, p)| *k == key && *p == host_port)
-        })
+        self.current()
+            .await
+            .ok()
+            .and_then(|c| c.gateway)
+            .is_some_and(|g| {
+                g.running
+                    && g.published
+                        .iter()
+                        .any(|(k, p)| *k == key && *p == host_port)
+            })
     }
 
     /// The lock every change of the stack takes, one at a time: in this
@@ -372,7 +380,10 @@ impl StackManager {
             }
             Err(e) => {
                 let step = steps.step();
-                if !matches!(e, StackError::Docker(_)) {
+                // Nothing to remove after an engine that does not answer, or a
+                // refusal before anything was made (which may be about a
+                // stack under other names: it is left alone).
+                if !matches!(e, StackError::Docker(_) | StackError::Refused { .. }) {
                     steps.note("connect failed: removing what it started");
                     if let Err(cleanup) = self.teardown().await {
                         tracing::warn!(error = %cleanup, "cleaning up after a failed connect");
