@@ -607,11 +607,14 @@ mod tests {
             classify_block_probe("PING 1.1.1.1 (1.1.1.1): 56 data bytes\n", "t", false),
             BlockProbe::Blocked
         );
-        // No evidence: an exec that printed nothing, or something unknown.
+        // Sent and still waiting at the deadline: no answer, blocked.
+        assert_eq!(classify_block_probe("", "t", true), BlockProbe::Blocked);
+        // No evidence: a probe that ended printing nothing, or something
+        // unknown.
         for nothing in ["", "OCI runtime exec failed: container is restarting"] {
             assert!(
                 matches!(
-                    classify_block_probe(nothing, "t"),
+                    classify_block_probe(nothing, "t", false),
                     BlockProbe::Inconclusive(_)
                 ),
                 "{nothing:?}"
