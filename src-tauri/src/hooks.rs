@@ -156,3 +156,30 @@ fn read_no_follow(path: &Path) -> std::io::Result<String> {
     std::io::Read::read_to_string(&mut options.open(path)?, &mut text)?;
     Ok(text)
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn the_hook_dir_is_owner_only_and_links_are_not_followed() {
+        let base = tempfile::tempdir().unwrap();
+        let dir = base.path().join("hooks");
+        private_dir(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        // A link planted where the app writes is refused, not followed.
+        let target = base.path().join("elsewhere");
+        std::fs::write(&target, "untouched").unwrap();
+        let link = dir.join("menu.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(open_no_follow(&link, false).is_err());
+        assert!(read_no_follow(&link).is_err());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "untouched");
+        // A link as the hook dir itself is refused.
+        let linked_dir = base.path().join("linked");
+        std::os::unix::fs::symlink(&dir, &linked_dir).unwrap();
+        assert!(private_dir(&linked_dir).is_err());
+    }
+}

@@ -236,3 +236,38 @@ pub fn lan_address_of_this_host() -> Option<IpAddr> {
         .map(|i| i.ip())
         .find(|ip| ip.is_ipv4() && is_private(*ip) && check_bind_address(*ip).is_ok())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_on_a_drive_that_is_not_mounted_is_refused() {
+        let missing = Path::new("/Volumes/Torrent VPN test drive that is not here/Torrents");
+        let e = check_volume_mounted(missing).unwrap_err();
+        assert!(e.contains("is not mounted"), "{e}");
+        assert!(check_volume_mounted(Path::new("/srv/Torrents")).is_ok());
+        assert!(check_volume_mounted(Path::new("/Volumes")).is_ok());
+    }
+
+    #[test]
+    fn docker_hosts_in_the_clear_only_on_loopback() {
+        for ok in [
+            "unix:///var/run/docker.sock",
+            "tcp://127.0.0.1:2375",
+            "tcp://localhost:2375",
+            "tcp://[::1]:2375",
+            "https://nas.lan:2376",
+        ] {
+            assert!(check_docker_host(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "tcp://10.0.0.5:2375",
+            "http://[fd00::5]:2375",
+            "ftp://x:1",
+            "unix://relative",
+        ] {
+            assert!(check_docker_host(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -65,14 +65,27 @@ pub async fn wait_webui(
         }
         if checked.elapsed() >= Duration::from_secs(1) {
             checked = Instant::now();
-            if !engine::inspect(docker, &service.id)
+            let Some(now) = engine::inspect(docker, &service.id)
                 .await?
-                .is_some_and(|s| s.running)
-            {
+                .filter(|s| s.running)
+            else {
                 return Err(StackError::WebUiTimeout {
                     seconds: 0,
                     logs: engine::log_tail(docker, &service.id, 20).await,
                 });
+            };
+            // The gateway restarted or was replaced meanwhile: this
+            // qBittorrent is in a namespace no port reaches any more. Give
+            // up now, so that the next reconcile (waiting for the lock)
+            // puts it into the new one.
+            let gateway = match now.joined() {
+                Some(id) => engine::inspect(docker, id).await?,
+                None => None,
+            };
+            if !gateway.is_some_and(|g| g.running && now.in_namespace_of(&g)) {
+                return Err(StackError::TunnelLost(
+                    "the gateway restarted while qBittorrent was starting",
+                ));
             }
         }
         if Instant::now() >= deadline {
