@@ -308,10 +308,11 @@ impl StackManager {
     /// the gateway, and not to some other program that took the port.
     pub async fn gateway_publishes(&self, container_port: u16, host_port: u16) -> bool {
         let key = format!("{container_port}/tcp");
-        self.current()
+        // One inspect of the gateway by name: this runs with every poll.
+        engine::inspect(&self.docker, &self.names.gateway)
             .await
             .ok()
-            .and_then(|c| c.gateway)
+            .flatten()
             .is_some_and(|g| {
                 g.running
                     && g.published
