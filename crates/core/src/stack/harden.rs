@@ -390,45 +390,44 @@ pub async fn apply_webui_prefs(qb: &QbitClient, settings: &Settings) -> Result<(
     }
     qb.set_preferences(&prefs).await?;
     let back = qb.preferences().await?;
-    let want = mismatch;
     let flag = |v: Option<bool>| v.map(|b| b.to_string());
     let checks = [
-        want(
+        mismatch(
             "web_ui_host_header_validation_enabled",
             "true".into(),
             flag(back.web_ui_host_header_validation_enabled),
         ),
-        want(
+        mismatch(
             "web_ui_domain_list",
             domains.clone(),
             back.web_ui_domain_list.clone(),
         ),
-        want(
+        mismatch(
             "web_ui_csrf_protection_enabled",
             "true".into(),
             flag(back.web_ui_csrf_protection_enabled),
         ),
-        want(
+        mismatch(
             "bypass_local_auth",
             "false".into(),
             flag(back.bypass_local_auth),
         ),
-        want(
+        mismatch(
             "bypass_auth_subnet_whitelist_enabled",
             "false".into(),
             flag(back.bypass_auth_subnet_whitelist_enabled),
         ),
-        want(
+        mismatch(
             "autorun_enabled",
             "false".into(),
             flag(back.autorun_enabled),
         ),
-        want(
+        mismatch(
             "autorun_on_torrent_added_enabled",
             "false".into(),
             flag(back.autorun_on_torrent_added_enabled),
         ),
-        want(
+        mismatch(
             "web_ui_username",
             settings.qbittorrent.username.clone(),
             back.web_ui_username.clone(),

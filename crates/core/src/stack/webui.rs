@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::error::StackError;
 use super::harden::webui_url;
 use super::manager::StackManager;
-use crate::qbittorrent::{QbitClient, QbitError, MIN_PASSWORD_LEN};
+use crate::qbittorrent::{QbitClient, MIN_PASSWORD_LEN};
 use crate::secrets::{SecretKind, Secrets};
 use crate::settings::Settings;
 
@@ -123,19 +123,6 @@ impl StackManager {
                 Err(e)
             }
         }
-    }
-}
-
-/// Whether `password` logs in to the Web UI (one attempt).
-pub async fn password_works(
-    settings: &Settings,
-    password: &SecretString,
-) -> Result<bool, StackError> {
-    let qb = QbitClient::new(&webui_url(settings), settings.qbittorrent.username.clone())?;
-    match qb.login(password).await {
-        Ok(()) => Ok(true),
-        Err(QbitError::WrongPassword { .. }) => Ok(false),
-        Err(e) => Err(e.into()),
     }
 }
 
