@@ -16,7 +16,7 @@ use tvpn_core::import::{
     self, Applied, Format, ImportContext, ImportError, ImportPlan, SystemResolver,
 };
 use tvpn_core::secrets::{ExposeSecret, SecretKind, SecretStore, SecretString, Secrets};
-use tvpn_core::settings::Settings;
+use tvpn_core::settings::{Field, Settings};
 
 use super::CommandError;
 
@@ -89,7 +89,8 @@ impl Source {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeView {
-    pub field: &'static str,
+    /// Serialized as its dotted path, e.g. `vpn.provider`.
+    pub field: Field,
     pub from: String,
     pub to: String,
     pub unchanged: bool,

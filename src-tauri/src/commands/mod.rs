@@ -22,7 +22,7 @@ use serde::Serialize;
 use tauri::State;
 use tvpn_core::paths::AppPaths;
 use tvpn_core::secrets::{KeyringStore, SecretStore};
-use tvpn_core::settings::FieldError;
+use tvpn_core::settings::{Field, FieldError};
 use tvpn_core::status::StatusReport;
 
 pub use import::ImportPlanView;
@@ -238,10 +238,10 @@ pub async fn set_webui_password(
     let password = tvpn_core::secrets::SecretString::from(password);
     let field = |message: String| CommandError {
         message: message.clone(),
-        fields: vec![FieldError {
-            field: "secrets.qbittorrent-password".to_owned(),
+        fields: vec![FieldError::new(
+            Field::Secret(tvpn_core::secrets::SecretKind::QbittorrentPassword),
             message,
-        }],
+        )],
         details: Vec::new(),
     };
     tvpn_core::stack::webui::check_password(&password).map_err(field)?;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use tvpn_core::paths::AppPaths;
 use tvpn_core::secrets::{ExposeSecret, SecretError, SecretKind, SecretStore, SecretString};
 use tvpn_core::settings::{
-    is_wireguard_key, FieldError, PortForwardProvider, Settings, SettingsError, VpnType,
+    is_wireguard_key, Field, FieldError, PortForwardProvider, Settings, SettingsError, VpnType,
     PORT_FORWARDING_PROVIDERS, PROVIDERS,
 };
 
@@ -146,11 +146,6 @@ pub const USER_SECRETS: [SecretKind; 4] = [
     SecretKind::OpenvpnPassword,
 ];
 
-/// The field name a secret's errors carry: `secrets.<kind>`.
-pub fn secret_field_name(kind: SecretKind) -> String {
-    format!("secrets.{}", kind.key())
-}
-
 /// Whether one secret is stored; `stored` is `None` when the keychain could
 /// not be asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -251,18 +246,16 @@ pub fn load_view(
 pub fn settings_from_form(base: Settings, form: &SettingsForm) -> (Settings, Vec<FieldError>) {
     let mut s = base;
     let mut errors: Vec<FieldError> = Vec::new();
-    let mut err = |field: &str, message: String| {
-        errors.push(FieldError {
-            field: field.to_owned(),
-            message,
-        })
-    };
+    let mut err = |field: Field, message: String| errors.push(FieldError::new(field, message));
 
     s.vpn.provider = form.provider.trim().to_lowercase();
     match form.vpn_type.as_str() {
         "wireguard" => s.vpn.vpn_type = VpnType::Wireguard,
         "openvpn" => s.vpn.vpn_type = VpnType::Openvpn,
-        other => err("vpn.type", format!("{other:?} is not wireguard or openvpn")),
+        other => err(
+            Field::VpnType,
+            format!("{other:?} is not wireguard or openvpn"),
+        ),
     }
     s.vpn.server_countries = split_list(&form.server_countries, false)
         .map(str::to_owned)
@@ -276,7 +269,7 @@ pub fn settings_from_form(base: Settings, form: &SettingsForm) -> (Settings, Vec
             Some(p) => Some(p),
             None => {
                 err(
-                    "vpn.port_forwarding_provider",
+                    Field::VpnPortForwardingProvider,
                     format!(
                         "{forwarder:?} is not one of {}",
                         PORT_FORWARDING_PROVIDERS.join(", ")
@@ -295,7 +288,7 @@ pub fn settings_from_form(base: Settings, form: &SettingsForm) -> (Settings, Vec
             Ok(a) => Some(a),
             Err(_) => {
                 err(
-                    "vpn.wireguard.endpoint",
+                    Field::WireguardEndpoint,
                     format!(
                         "{endpoint:?} is not IP:port, e.g. 185.65.134.66:51820 \
                          (the gateway needs an IP, not a host name)"
@@ -309,7 +302,7 @@ pub fn settings_from_form(base: Settings, form: &SettingsForm) -> (Settings, Vec
     s.vpn.wireguard.public_key = (!key.is_empty()).then(|| key.to_owned());
     match parse_nets(&form.addresses, true) {
         Ok(nets) => s.vpn.wireguard.addresses = nets,
-        Err(why) => err("vpn.wireguard.addresses", why),
+        Err(why) => err(Field::WireguardAddresses, why),
     }
 
     s.stack.downloads_dir = expand_home(form.downloads_dir.trim());
@@ -324,7 +317,7 @@ pub fn settings_from_form(base: Settings, form: &SettingsForm) -> (Settings, Vec
             Some(address) => address,
             None => {
                 err(
-                    "stack.bind_address",
+                    Field::StackBindAddress,
                     "this machine has no address on a private network to publish the Web UI on"
                         .to_owned(),
                 );
@@ -334,14 +327,15 @@ pub fn settings_from_form(base: Settings, form: &SettingsForm) -> (Settings, Vec
     };
     match parse_nets(&form.lan_subnets, false) {
         Ok(nets) => s.stack.lan_subnets = nets,
-        Err(why) => err("stack.lan_subnets", why),
+        Err(why) => err(Field::StackLanSubnets, why),
     }
 
     if let Err(e) = s.validate() {
         for fe in e.field_errors() {
             // A field that could not be parsed already says why.
-            let base_field = fe.field.split('[').next().unwrap_or(&fe.field);
-            if !errors.iter().any(|p| p.field == base_field) {
+            let said =
+                |p: &FieldError| p.field.field().is_some_and(|f| fe.field.field() == Some(f));
+            if !errors.iter().any(said) {
                 errors.push(fe.clone());
             }
         }
@@ -398,10 +392,7 @@ fn check_secrets(
             _ => None,
         };
         if let Some(message) = message {
-            errors.push(FieldError {
-                field: secret_field_name(kind),
-                message,
-            });
+            errors.push(FieldError::new(Field::Secret(kind), message));
         }
     }
     let required: &[SecretKind] = match settings.vpn.vpn_type {
@@ -411,10 +402,10 @@ fn check_secrets(
     for &kind in required {
         let given = secrets.given().iter().any(|(k, _)| *k == kind);
         if !given && store.get(&settings.profile, kind)?.is_none() {
-            errors.push(FieldError {
-                field: secret_field_name(kind),
-                message: format!("required: paste the {}", kind.label()),
-            });
+            errors.push(FieldError::new(
+                Field::Secret(kind),
+                format!("required: paste the {}", kind.label()),
+            ));
         }
     }
     Ok(errors)

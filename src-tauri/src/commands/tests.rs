@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::json;
 use tvpn_core::paths::AppPaths;
 use tvpn_core::secrets::{ExposeSecret, MemoryStore, SecretError, SecretKind, SecretStore};
-use tvpn_core::settings::Settings;
+use tvpn_core::settings::{Field, Settings};
 
 use super::demo::{self, DemoSource};
 use super::import::{self, Source};
@@ -41,8 +41,9 @@ fn nothing_stored(store: &dyn SecretStore, profile: &str) -> bool {
         .all(|k| store.get(profile, k).unwrap().is_none())
 }
 
-fn fields(e: &super::CommandError) -> Vec<&str> {
-    e.fields.iter().map(|f| f.field.as_str()).collect()
+/// The fields an error names, as the window receives them.
+fn fields(e: &super::CommandError) -> Vec<String> {
+    e.fields.iter().map(|f| f.field.to_string()).collect()
 }
 
 #[test]
@@ -460,7 +461,9 @@ fn custom_port_forwarding_needs_the_forwarding_provider() {
 
     f.port_forwarding_provider = "bogus".into();
     let e = settings_form::save(&file, &store, &f, secrets(json!({}))).unwrap_err();
-    assert!(fields(&e).contains(&"vpn.port_forwarding_provider"));
+    assert!(fields(&e)
+        .iter()
+        .any(|f| f == "vpn.port_forwarding_provider"));
 
     f.port_forwarding_provider = "protonvpn".into();
     settings_form::save(
@@ -504,5 +507,105 @@ fn lan_access_publishes_on_this_machines_lan_address_never_everywhere() {
             assert_eq!(fields(&e), ["stack.bind_address"]);
             assert!(!file.exists());
         }
+    }
+}
+
+/// The settings the form shows, each with an error slot in the window.
+const SHOWN: [Field; 11] = [
+    Field::VpnProvider,
+    Field::VpnType,
+    Field::VpnServerCountries,
+    Field::VpnPortForwarding,
+    Field::VpnPortForwardingProvider,
+    Field::WireguardEndpoint,
+    Field::WireguardPublicKey,
+    Field::WireguardAddresses,
+    Field::StackDownloadsDir,
+    Field::StackBindAddress,
+    Field::StackLanSubnets,
+];
+
+/// The `data-error-for` slots of the window, as written in `ui/index.html`.
+fn error_slots() -> Vec<String> {
+    let html = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/index.html");
+    let html = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        html.contains(r#"id="other-errors""#),
+        "no list for the other errors"
+    );
+    html.split(r#"data-error-for=""#)
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+/// Every error slot of the window names a field, and every field the form
+/// can report has one: the settings it shows and the secrets it takes (the
+/// Web UI password included). Settings the form does not show (ports,
+/// images, the profile…) are kept from the file as they are; only a
+/// hand-edited file can make them wrong, and the window lists those errors
+/// under the form (`#other-errors`) with their path, so they have no slot.
+#[test]
+fn every_error_slot_of_the_window_is_a_field_and_every_field_the_form_reports_has_one() {
+    let slots: Vec<Field> = error_slots()
+        .iter()
+        .map(|name| {
+            name.parse::<Field>()
+                .unwrap_or_else(|e| panic!("ui/index.html: data-error-for: {e}"))
+        })
+        .collect();
+    let mut reportable: Vec<Field> = SHOWN.to_vec();
+    reportable.extend(settings_form::USER_SECRETS.map(Field::Secret));
+    reportable.push(Field::Secret(SecretKind::QbittorrentPassword));
+    for field in &reportable {
+        assert!(slots.contains(field), "{field} has no data-error-for slot");
+    }
+
+    // Each input of the form, wrong: every error lands in a slot.
+    type Spoil = fn(&mut SettingsForm);
+    let bad: Vec<(&str, Spoil)> = vec![
+        ("provider", |f| f.provider = "nope".into()),
+        ("vpn type", |f| f.vpn_type = "ipsec".into()),
+        ("countries", |f| f.server_countries = "Nether1ands".into()),
+        ("forwarding", |f| f.port_forwarding = true),
+        ("forwarder", |f| f.port_forwarding_provider = "nope".into()),
+        ("endpoint", |f| f.endpoint = "vpn.example.com:51820".into()),
+        ("public key", |f| f.public_key = "short".into()),
+        ("no addresses", |f| f.addresses = String::new()),
+        ("addresses", |f| f.addresses = "10.64.0.2/99".into()),
+        ("downloads", |f| f.downloads_dir = "Torrents".into()),
+        ("lan subnets", |f| f.lan_subnets = "8.8.8.0/24".into()),
+        ("lan subnet text", |f| f.lan_subnets = "lan".into()),
+        ("openvpn", |f| f.vpn_type = "openvpn".into()),
+    ];
+    for (what, spoil) in bad {
+        let mut f = form();
+        spoil(&mut f);
+        let (_, errors) = settings_form::settings_from_form(Settings::new_custom_wireguard(), &f);
+        assert!(!errors.is_empty(), "{what}: accepted");
+        for e in errors {
+            let field = e.field.field();
+            assert!(
+                field.is_some_and(|f| slots.contains(&f)),
+                "{what}: {} has no slot ({})",
+                e.field,
+                e.message
+            );
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let err = settings_form::save(
+        &dir.path().join("settings.toml"),
+        &MemoryStore::default(),
+        &form(),
+        secrets(json!({"wireguard_preshared_key": "short", "openvpn_user": "a\nb"})),
+    )
+    .unwrap_err();
+    for e in &err.fields {
+        assert!(
+            e.field.field().is_some_and(|f| slots.contains(&f)),
+            "{} has no slot",
+            e.field
+        );
     }
 }

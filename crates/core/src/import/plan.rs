@@ -18,7 +18,8 @@ use super::wgquick::{self, Endpoint};
 use super::{scrub_comment, Format, ImportContext, ImportError, Problem};
 use crate::secrets::SecretKind;
 use crate::settings::{
-    is_wireguard_key, PortForwardProvider, Settings, VpnType, PORT_FORWARDING_PROVIDERS, PROVIDERS,
+    is_wireguard_key, Field, FieldPath, PortForwardProvider, Settings, VpnType,
+    PORT_FORWARDING_PROVIDERS, PROVIDERS,
 };
 
 /// Where a value came from.
@@ -38,8 +39,8 @@ impl fmt::Display for Origin {
 /// One setting the import sets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
-    /// Dotted path as in the settings file, e.g. `stack.webui_port`.
-    pub field: &'static str,
+    /// The setting; shown as its dotted path, e.g. `stack.webui_port`.
+    pub field: Field,
     /// The value before, as TOML would show it.
     pub from: String,
     pub to: String,
@@ -127,7 +128,7 @@ impl ImportPlan {
         let width = self
             .changes
             .iter()
-            .map(|c| c.field.len())
+            .map(|c| c.field.as_str().len())
             .max()
             .unwrap_or(0);
         for c in &self.changes {
@@ -367,15 +368,15 @@ fn secret_kind(var: Var) -> Option<SecretKind> {
 const SECRET_MARKERS: &[&str] = &["KEY", "PASS", "SECRET", "TOKEN", "CREDENTIAL"];
 
 /// Which variable fills a required field, for errors that no line caused.
-fn hint(format: Format, field: &str) -> Option<&'static str> {
+fn hint(format: Format, field: &FieldPath) -> Option<&'static str> {
     let env = format == Format::Env;
-    Some(match field {
-        "vpn.wireguard.endpoint" if env => "set WIREGUARD_ENDPOINT_IP and WIREGUARD_ENDPOINT_PORT",
-        "vpn.wireguard.endpoint" => "set Endpoint in [Peer]",
-        "vpn.wireguard.public_key" if env => "set WIREGUARD_PUBLIC_KEY",
-        "vpn.wireguard.public_key" => "set PublicKey in [Peer]",
-        "vpn.wireguard.addresses" if env => "set WIREGUARD_ADDRESSES",
-        "vpn.wireguard.addresses" => "set Address in [Interface]",
+    Some(match field.field()? {
+        Field::WireguardEndpoint if env => "set WIREGUARD_ENDPOINT_IP and WIREGUARD_ENDPOINT_PORT",
+        Field::WireguardEndpoint => "set Endpoint in [Peer]",
+        Field::WireguardPublicKey if env => "set WIREGUARD_PUBLIC_KEY",
+        Field::WireguardPublicKey => "set PublicKey in [Peer]",
+        Field::WireguardAddresses if env => "set WIREGUARD_ADDRESSES",
+        Field::WireguardAddresses => "set Address in [Interface]",
         _ => return None,
     })
 }
@@ -408,7 +409,7 @@ impl Builder {
 
     fn set<T: Show + PartialEq>(
         &mut self,
-        field: &'static str,
+        field: Field,
         origin: &Origin,
         slot: fn(&mut Settings) -> &mut T,
         value: T,
@@ -484,27 +485,20 @@ impl Builder {
         let line_problems = !self.problems.is_empty();
         if let Err(e) = self.settings.validate() {
             for fe in e.field_errors() {
-                let set_by = |field: &str| {
+                let set_by = |field: Field| {
                     self.changes
                         .iter()
-                        .find(|c| {
-                            field == c.field
-                                || field.strip_prefix(c.field).is_some_and(|rest| {
-                                    rest.starts_with('[') || rest.starts_with('.')
-                                })
-                        })
+                        .find(|c| c.field == field)
                         .map(|c| c.origin.clone())
                 };
-                // The control port must differ from the Web UI port: blame the import.
-                let origin = set_by(&fe.field).or_else(|| {
-                    (fe.field == "stack.control_port")
-                        .then(|| {
-                            self.changes
-                                .iter()
-                                .find(|c| c.field == "stack.webui_port")
-                                .map(|c| c.origin.clone())
-                        })
-                        .flatten()
+                let origin = fe.field.field().and_then(|field| {
+                    set_by(field).or_else(|| {
+                        // The control port must differ from the Web UI
+                        // port: blame the import.
+                        (field == Field::StackControlPort)
+                            .then(|| set_by(Field::StackWebuiPort))
+                            .flatten()
+                    })
                 });
                 let problem = match origin {
                     Some(o) => Problem {
@@ -667,7 +661,7 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
                 let p = v.to_lowercase();
                 if PROVIDERS.contains(&p.as_str()) {
                     provider_origin = Some(origin.clone());
-                    b.set("vpn.provider", origin, |s| &mut s.vpn.provider, p);
+                    b.set(Field::VpnProvider, origin, |s| &mut s.vpn.provider, p);
                 } else {
                     b.problem(
                         origin,
@@ -680,13 +674,13 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
             }
             Var::VpnType => match v.to_lowercase().as_str() {
                 "wireguard" => b.set(
-                    "vpn.type",
+                    Field::VpnType,
                     origin,
                     |s| &mut s.vpn.vpn_type,
                     VpnType::Wireguard,
                 ),
                 "openvpn" => b.set(
-                    "vpn.type",
+                    Field::VpnType,
                     origin,
                     |s| &mut s.vpn.vpn_type,
                     VpnType::Openvpn,
@@ -697,7 +691,7 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
                 Ok(nets) => {
                     let nets = b.ipv4_addresses(origin, nets);
                     b.set(
-                        "vpn.wireguard.addresses",
+                        Field::WireguardAddresses,
                         origin,
                         |s| &mut s.vpn.wireguard.addresses,
                         nets,
@@ -709,7 +703,7 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
                 public_key_set = true;
                 if is_wireguard_key(v) {
                     b.set(
-                        "vpn.wireguard.public_key",
+                        Field::WireguardPublicKey,
                         origin,
                         |s| &mut s.vpn.wireguard.public_key,
                         Some(v.to_owned()),
@@ -737,7 +731,7 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
             Var::ServerCountries => {
                 let list: Vec<String> = v.split(',').map(|c| c.trim().to_owned()).collect();
                 b.set(
-                    "vpn.server_countries",
+                    Field::VpnServerCountries,
                     origin,
                     |s| &mut s.vpn.server_countries,
                     list,
@@ -745,7 +739,7 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
             }
             Var::PortForwarding => match parse_bool(v) {
                 Some(on) => b.set(
-                    "vpn.port_forwarding",
+                    Field::VpnPortForwarding,
                     origin,
                     |s| &mut s.vpn.port_forwarding,
                     on,
@@ -757,7 +751,7 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
             },
             Var::PortForwardingProvider => match PortForwardProvider::from_name(v) {
                 Some(p) => b.set(
-                    "vpn.port_forwarding_provider",
+                    Field::VpnPortForwardingProvider,
                     origin,
                     |s| &mut s.vpn.port_forwarding_provider,
                     Some(p),
@@ -772,7 +766,7 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
             },
             Var::LocalSubnet => match parse_nets(v, false) {
                 Ok(nets) => b.set(
-                    "stack.lan_subnets",
+                    Field::StackLanSubnets,
                     origin,
                     |s| &mut s.stack.lan_subnets,
                     nets,
@@ -785,7 +779,7 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
                         b.notes.push(format!("{origin}: {n}"));
                     }
                     b.set(
-                        "stack.downloads_dir",
+                        Field::StackDownloadsDir,
                         origin,
                         |s| &mut s.stack.downloads_dir,
                         path,
@@ -795,26 +789,26 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
             },
             Var::Puid | Var::Pgid => match v.parse::<u32>() {
                 Ok(id) if *var == Var::Puid => {
-                    b.set("stack.puid", origin, |s| &mut s.stack.puid, id)
+                    b.set(Field::StackPuid, origin, |s| &mut s.stack.puid, id)
                 }
-                Ok(id) => b.set("stack.pgid", origin, |s| &mut s.stack.pgid, id),
+                Ok(id) => b.set(Field::StackPgid, origin, |s| &mut s.stack.pgid, id),
                 Err(_) => b.problem(origin, format!("{v:?} is not a number")),
             },
             Var::Tz => b.set(
-                "stack.timezone",
+                Field::StackTimezone,
                 origin,
                 |s| &mut s.stack.timezone,
                 v.to_owned(),
             ),
             Var::QbUser => b.set(
-                "qbittorrent.username",
+                Field::QbittorrentUsername,
                 origin,
                 |s| &mut s.qbittorrent.username,
                 v.to_owned(),
             ),
             Var::QbPort => match parse_port(v) {
                 Ok(port) => b.set(
-                    "stack.webui_port",
+                    Field::StackWebuiPort,
                     origin,
                     |s| &mut s.stack.webui_port,
                     port,
@@ -851,7 +845,7 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
     let endpoint_set = endpoint.is_some();
     if let Some((o, addr)) = endpoint {
         b.set(
-            "vpn.wireguard.endpoint",
+            Field::WireguardEndpoint,
             &o,
             |s| &mut s.vpn.wireguard.endpoint,
             Some(addr),
@@ -862,7 +856,7 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
     if let Some(o) = provider_origin.filter(|_| b.settings.vpn.provider != old_provider) {
         if !endpoint_set && b.settings.vpn.wireguard.endpoint.is_some() {
             b.set(
-                "vpn.wireguard.endpoint",
+                Field::WireguardEndpoint,
                 &o,
                 |s| &mut s.vpn.wireguard.endpoint,
                 None,
@@ -870,7 +864,7 @@ fn plan_env(file: &envfile::EnvFile<'_>, ctx: &ImportContext<'_>) -> Result<Buil
         }
         if !public_key_set && b.settings.vpn.wireguard.public_key.is_some() {
             b.set(
-                "vpn.wireguard.public_key",
+                Field::WireguardPublicKey,
                 &o,
                 |s| &mut s.vpn.wireguard.public_key,
                 None,
@@ -887,13 +881,13 @@ fn plan_wg(wg: &wgquick::WgQuick, ctx: &ImportContext<'_>) -> Result<Built, Impo
         var: "[Interface]".to_owned(),
     };
     b.set(
-        "vpn.provider",
+        Field::VpnProvider,
         &section,
         |s| &mut s.vpn.provider,
         "custom".to_owned(),
     );
     b.set(
-        "vpn.type",
+        Field::VpnType,
         &section,
         |s| &mut s.vpn.vpn_type,
         VpnType::Wireguard,
@@ -925,7 +919,7 @@ fn plan_wg(wg: &wgquick::WgQuick, ctx: &ImportContext<'_>) -> Result<Built, Impo
     if let Some(origin) = addresses_origin {
         let addresses = b.ipv4_addresses(&origin, addresses);
         b.set(
-            "vpn.wireguard.addresses",
+            Field::WireguardAddresses,
             &origin,
             |s| &mut s.vpn.wireguard.addresses,
             addresses,
@@ -943,7 +937,7 @@ fn plan_wg(wg: &wgquick::WgQuick, ctx: &ImportContext<'_>) -> Result<Built, Impo
                 "publickey" => {
                     if is_wireguard_key(v) {
                         b.set(
-                            "vpn.wireguard.public_key",
+                            Field::WireguardPublicKey,
                             &origin,
                             |s| &mut s.vpn.wireguard.public_key,
                             Some(v.to_owned()),
@@ -962,7 +956,7 @@ fn plan_wg(wg: &wgquick::WgQuick, ctx: &ImportContext<'_>) -> Result<Built, Impo
                             b.notes.push(n);
                         }
                         b.set(
-                            "vpn.wireguard.endpoint",
+                            Field::WireguardEndpoint,
                             &origin,
                             |s| &mut s.vpn.wireguard.endpoint,
                             Some(addr),

@@ -7,6 +7,7 @@ use secrecy::ExposeSecret;
 
 use super::*;
 use crate::secrets::{MemoryStore, SecretError, SecretKind, SecretStore, SecretString, Secrets};
+use crate::settings::Field;
 
 const PRIVATE_KEY: &str = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=";
 const PUBLIC_KEY: &str = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
@@ -73,7 +74,7 @@ fn plan_text(text: &str) -> Result<ImportPlan, ImportError> {
     plan(text.as_bytes(), &ctx(None))
 }
 
-fn change<'p>(plan: &'p ImportPlan, field: &str) -> &'p Change {
+fn change(plan: &ImportPlan, field: Field) -> &Change {
     plan.changes
         .iter()
         .find(|c| c.field == field)
@@ -348,8 +349,8 @@ fn existing_settings_are_updated_and_keep_their_profile() {
     let text = "TZ=Europe/Berlin\nWIREGUARD_ENDPOINT_PORT=443\nQBITTORRENT_PASS=hunter2\nPUID=\n";
     let plan = plan(text.as_bytes(), &ctx(Some(existing()))).unwrap();
     assert_eq!(plan.profile(), "home");
-    assert!(change(&plan, "stack.timezone").unchanged());
-    let ep = change(&plan, "vpn.wireguard.endpoint");
+    assert!(change(&plan, Field::StackTimezone).unchanged());
+    let ep = change(&plan, Field::WireguardEndpoint);
     assert_eq!(
         (ep.from.as_str(), ep.to.as_str()),
         ("\"185.65.134.1:51820\"", "\"185.65.134.1:443\"")
@@ -394,7 +395,7 @@ fn the_custom_provider_variables_set_the_endpoint_and_public_key() {
             SecretKind::WireguardPresharedKey
         ]
     );
-    assert_eq!(change(&plan, "vpn.wireguard.endpoint").origin.line, 5);
+    assert_eq!(change(&plan, Field::WireguardEndpoint).origin.line, 5);
 }
 
 #[test]

@@ -3,10 +3,11 @@
 //! Real gluetun validates its settings at start-up and exits on the first one
 //! it refuses (`cmd/gluetun/main.go`: `ERROR <message>`, then `Shutdown
 //! successful`). The app never creates a gateway that gluetun would refuse:
-//! [`check`] runs inside [`super::Settings::validate`] (so the CLI, the import
-//! plan and the settings window all refuse the same things, each naming the
-//! field), and [`check_secrets`] runs before a gateway is created, when the
-//! Keychain has been read.
+//! [`check_fields`] runs inside [`super::Settings::validate`] (so the CLI,
+//! the import plan and the settings window all refuse the same things, each
+//! naming the field), [`check`] is the same for the gateway's real release,
+//! and [`check_secrets`] runs before a gateway is created, when the Keychain
+//! has been read.
 //!
 //! Every rule cites the gluetun source it comes from (paths under
 //! `internal/configuration/settings/` unless said otherwise), read at the
@@ -14,7 +15,7 @@
 
 use std::fmt;
 
-use super::{Settings, VpnType};
+use super::{Field, FieldError, FieldPath, Settings, VpnType};
 use crate::secrets::SecretKind;
 
 /// The gluetun releases whose rules differ.
@@ -302,25 +303,39 @@ fn or_list<T: fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
     }
 }
 
-/// A rule gluetun would refuse, in the app's terms.
+/// A rule gluetun would refuse, in the app's terms, as the stack reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    /// The settings field (or `secrets.<kind>`).
+    /// The settings field (or `secrets.<kind>`), as its [`FieldPath`] shows.
     pub field: String,
     /// What is wrong and what would work.
     pub message: String,
 }
 
-fn refuse(out: &mut Vec<Refusal>, field: impl Into<String>, message: impl Into<String>) {
-    out.push(Refusal {
-        field: field.into(),
-        message: message.into(),
-    });
+impl From<FieldError> for Refusal {
+    fn from(e: FieldError) -> Self {
+        Self {
+            field: e.field.to_string(),
+            message: e.message,
+        }
+    }
+}
+
+fn refuse(out: &mut Vec<FieldError>, field: impl Into<FieldPath>, message: impl Into<String>) {
+    out.push(FieldError::new(field, message));
 }
 
 /// Every rule that depends on the settings alone, for the generations given
 /// (a gateway image whose version is unknown is checked against all).
 pub fn check(settings: &Settings, generations: &[Generation]) -> Vec<Refusal> {
+    check_fields(settings, generations)
+        .into_iter()
+        .map(Refusal::from)
+        .collect()
+}
+
+/// [`check`], each refusal naming its field as validation does.
+pub fn check_fields(settings: &Settings, generations: &[Generation]) -> Vec<FieldError> {
     let mut out = Vec::new();
     let vpn = &settings.vpn;
     let Some(p) = provider(&vpn.provider) else {
@@ -329,7 +344,7 @@ pub fn check(settings: &Settings, generations: &[Generation]) -> Vec<Refusal> {
     match vpn.vpn_type {
         VpnType::Wireguard if !p.wireguard => refuse(
             &mut out,
-            "vpn.type",
+            Field::VpnType,
             format!(
                 "gluetun has no WireGuard for {}; WireGuard works with {} (provider.go)",
                 p.name,
@@ -345,13 +360,13 @@ pub fn check(settings: &Settings, generations: &[Generation]) -> Vec<Refusal> {
             if p.name == "custom" {
                 refuse(
                     &mut out,
-                    "vpn.type",
+                    Field::VpnType,
                     "a custom provider needs WireGuard here (custom OpenVPN needs a config file)",
                 );
             } else if !missing.is_empty() {
                 refuse(
                     &mut out,
-                    "vpn.type",
+                    Field::VpnType,
                     format!(
                         "gluetun {} has no OpenVPN for {} (the provider dropped it); use WireGuard \
                          (provider.go)",
@@ -371,8 +386,8 @@ pub fn check(settings: &Settings, generations: &[Generation]) -> Vec<Refusal> {
         if !provider(selected).is_some_and(|f| f.port_forwarding) {
             let hint = if p.name == "custom" {
                 format!(
-                    "; with a custom provider, set vpn.port_forwarding_provider to the provider \
-                     whose servers you use ({})",
+                    "; with a custom provider, set {} to the provider whose servers you use ({})",
+                    Field::VpnPortForwardingProvider,
                     or_list(port_forwarding_providers())
                 )
             } else {
@@ -380,7 +395,7 @@ pub fn check(settings: &Settings, generations: &[Generation]) -> Vec<Refusal> {
             };
             refuse(
                 &mut out,
-                "vpn.port_forwarding",
+                Field::VpnPortForwarding,
                 format!(
                     "gluetun forwards ports only for {}; not for {selected}{hint} (portforward.go)",
                     or_list(port_forwarding_providers())
@@ -392,7 +407,7 @@ pub fn check(settings: &Settings, generations: &[Generation]) -> Vec<Refusal> {
         for (i, c) in vpn.server_countries.iter().enumerate() {
             refuse(
                 &mut out,
-                format!("vpn.server_countries[{i}]"),
+                Field::VpnServerCountries.item(i),
                 format!(
                     "{c:?}: gluetun has no server list for a custom provider, so no country can \
                      be chosen; the endpoint decides the server (serverselection.go, \
@@ -405,13 +420,13 @@ pub fn check(settings: &Settings, generations: &[Generation]) -> Vec<Refusal> {
     out
 }
 
-fn check_wireguard(settings: &Settings, p: &Provider, out: &mut Vec<Refusal>) {
+fn check_wireguard(settings: &Settings, p: &Provider, out: &mut Vec<FieldError>) {
     let wg = &settings.vpn.wireguard;
     for (i, net) in wg.addresses.iter().enumerate() {
         if net.addr().is_ipv6() {
             refuse(
                 out,
-                format!("vpn.wireguard.addresses[{i}]"),
+                Field::WireguardAddresses.item(i),
                 format!(
                     "{net} is IPv6, but IPv6 is off in the stack (no IPv6 leaks) and gluetun \
                      refuses IPv6 interface addresses then; keep only the IPv4 address \
@@ -425,7 +440,7 @@ fn check_wireguard(settings: &Settings, p: &Provider, out: &mut Vec<Refusal>) {
             EndpointPort::Required => {}
             EndpointPort::Forbidden => refuse(
                 out,
-                "vpn.wireguard.endpoint",
+                Field::WireguardEndpoint,
                 format!(
                     "gluetun refuses an endpoint port for {}: leave the endpoint empty and it \
                      picks the server (wireguardselection.go)",
@@ -435,7 +450,7 @@ fn check_wireguard(settings: &Settings, p: &Provider, out: &mut Vec<Refusal>) {
             EndpointPort::OneOf(ports) if !ports.is_empty() && !ports.contains(&ep.port()) => {
                 refuse(
                     out,
-                    "vpn.wireguard.endpoint",
+                    Field::WireguardEndpoint,
                     format!(
                         "port {} is not one gluetun allows for {}: use {} (wireguardselection.go)",
                         ep.port(),
@@ -451,7 +466,7 @@ fn check_wireguard(settings: &Settings, p: &Provider, out: &mut Vec<Refusal>) {
 
 /// `WIREGUARD_*` and `OPENVPN_*` tuning options in `stack.gateway_env`
 /// that depend on the VPN type and provider.
-fn check_openvpn_options(settings: &Settings, p: &Provider, out: &mut Vec<Refusal>) {
+fn check_openvpn_options(settings: &Settings, p: &Provider, out: &mut Vec<FieldError>) {
     let env = &settings.stack.gateway_env;
     let tcp = env
         .get("OPENVPN_PROTOCOL")
@@ -459,7 +474,7 @@ fn check_openvpn_options(settings: &Settings, p: &Provider, out: &mut Vec<Refusa
     if tcp && !p.openvpn_tcp {
         refuse(
             out,
-            "stack.gateway_env.OPENVPN_PROTOCOL",
+            Field::StackGatewayEnv.entry("OPENVPN_PROTOCOL"),
             format!(
                 "gluetun has no OpenVPN over TCP for {}: use udp (openvpnselection.go)",
                 p.name
@@ -473,12 +488,12 @@ fn check_openvpn_options(settings: &Settings, p: &Provider, out: &mut Vec<Refusa
     else {
         return;
     };
-    let field = "stack.gateway_env.OPENVPN_ENDPOINT_PORT";
+    let field = || Field::StackGatewayEnv.entry("OPENVPN_ENDPOINT_PORT");
     match p.openvpn_port {
         OpenvpnPort::Any => {}
         OpenvpnPort::Forbidden => refuse(
             out,
-            field,
+            field(),
             format!(
                 "gluetun refuses a custom OpenVPN port for {}: remove it (openvpnselection.go)",
                 p.name
@@ -492,7 +507,7 @@ fn check_openvpn_options(settings: &Settings, p: &Provider, out: &mut Vec<Refusa
             if !allowed.contains(&port) {
                 refuse(
                     out,
-                    field,
+                    field(),
                     format!(
                         "port {port} is not one gluetun allows for {} over {}: use {} \
                          (openvpnselection.go)",
@@ -687,13 +702,13 @@ const LOCATION_FILTERS: &[&str] = &[
     "CITY",
 ];
 
-fn check_options(settings: &Settings, out: &mut Vec<Refusal>) {
+fn check_options(settings: &Settings, out: &mut Vec<FieldError>) {
     let no_choices = provider(&settings.vpn.provider).is_some_and(|p| !p.server_choices);
     for (name, value) in &settings.stack.gateway_env {
         if no_choices && LOCATION_FILTERS.contains(&name.as_str()) && !value.trim().is_empty() {
             refuse(
                 out,
-                format!("stack.gateway_env.{name}"),
+                Field::StackGatewayEnv.entry(name.as_str()),
                 format!(
                     "gluetun has no server list for a {} provider, so it refuses any server \
                      filter; the endpoint decides the server (serverselection.go)",
@@ -705,12 +720,12 @@ fn check_options(settings: &Settings, out: &mut Vec<Refusal>) {
         let Some(option) = gateway_option(name) else {
             continue;
         };
-        let field = format!("stack.gateway_env.{name}");
+        let field = || Field::StackGatewayEnv.entry(name.as_str());
         if let Some(t) = option.only_for {
             if t != settings.vpn.vpn_type {
                 refuse(
                     out,
-                    field,
+                    field(),
                     format!(
                         "applies to {} only, and this profile uses {}",
                         t.as_str(),
@@ -721,7 +736,7 @@ fn check_options(settings: &Settings, out: &mut Vec<Refusal>) {
             }
         }
         if let Err(why) = check_value(option.kind, value) {
-            refuse(out, field, format!("{why} ({})", option.source));
+            refuse(out, field(), format!("{why} ({})", option.source));
             continue;
         }
         if name == "DNS_UPSTREAM_PLAIN_ADDRESSES" {
@@ -741,7 +756,7 @@ fn check_options(settings: &Settings, out: &mut Vec<Refusal>) {
             if let Some((ip, net)) = outside {
                 refuse(
                     out,
-                    field,
+                    field(),
                     format!(
                         "{ip} is in the LAN subnet {net}, which is routed outside the tunnel: \
                          DNS queries would leave with your real IP"
@@ -885,6 +900,14 @@ pub fn is_ivpn_account_id(user: &str) -> bool {
 /// The rules that need the Keychain: which secrets gluetun requires for the
 /// provider and VPN type. Checked before a gateway is created.
 pub fn check_secrets(settings: &Settings, secrets: &dyn SecretPresence) -> Vec<Refusal> {
+    check_secret_fields(settings, secrets)
+        .into_iter()
+        .map(Refusal::from)
+        .collect()
+}
+
+/// [`check_secrets`], each refusal naming its `secrets.<kind>` field.
+pub fn check_secret_fields(settings: &Settings, secrets: &dyn SecretPresence) -> Vec<FieldError> {
     let mut out = Vec::new();
     let Some(p) = provider(&settings.vpn.provider) else {
         return out;
@@ -932,11 +955,16 @@ pub fn check_secrets(settings: &Settings, secrets: &dyn SecretPresence) -> Vec<R
     out
 }
 
-fn need_secret(out: &mut Vec<Refusal>, secrets: &dyn SecretPresence, kind: SecretKind, why: &str) {
+fn need_secret(
+    out: &mut Vec<FieldError>,
+    secrets: &dyn SecretPresence,
+    kind: SecretKind,
+    why: &str,
+) {
     if !secrets.has(kind) {
         refuse(
             out,
-            format!("secrets.{}", kind.key()),
+            Field::Secret(kind),
             format!(
                 "gluetun needs the {} {why}; store it with `tvpn secrets set {}` or in Settings",
                 kind.label(),

@@ -49,8 +49,10 @@ pub const PROVIDERS: &[&str] = &[
 ];
 
 pub mod exposure;
+mod field;
 pub mod gluetun;
 
+pub use field::{Field, FieldPath, UnknownField};
 pub use gluetun::{Generation, PortForwardProvider};
 
 /// Providers with native port forwarding in gluetun (`settings/portforward.go`);
@@ -266,9 +268,19 @@ impl Default for QbittorrentSettings {
 /// One field that is wrong, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
-    /// Dotted path as in the TOML file, e.g. `stack.webui_port`.
-    pub field: String,
+    /// Where: serialized as the dotted path of the TOML file, e.g.
+    /// `stack.webui_port` or `stack.lan_subnets[1]`.
+    pub field: FieldPath,
     pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<FieldPath>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
 }
 
 impl fmt::Display for FieldError {
@@ -371,16 +383,14 @@ impl Settings {
     pub fn from_toml_str(text: &str) -> Result<Self, SettingsError> {
         let de = toml::Deserializer::new(text);
         let settings: Settings = serde_path_to_error::deserialize(de).map_err(|e| {
-            let field = e.path().to_string();
+            let path = e.path().to_string();
             let message = e.into_inner().message().trim().to_owned();
-            SettingsError::Invalid(vec![FieldError {
-                field: if field == "." {
-                    "(file)".to_owned()
-                } else {
-                    field
-                },
-                message,
-            }])
+            let field = if path == "." {
+                FieldPath::Reader("(file)".to_owned())
+            } else {
+                FieldPath::from_reader(&path)
+            };
+            SettingsError::Invalid(vec![FieldError { field, message }])
         })?;
         settings.validate()?;
         Ok(settings)
@@ -389,7 +399,7 @@ impl Settings {
     /// Parse and validate a JSON value (the settings window sends these).
     pub fn from_json(value: serde_json::Value) -> Result<Self, SettingsError> {
         let settings: Settings = serde_path_to_error::deserialize(value).map_err(|e| {
-            let field = e.path().to_string();
+            let field = FieldPath::from_reader(&e.path().to_string());
             let message = e.into_inner().to_string();
             SettingsError::Invalid(vec![FieldError { field, message }])
         })?;
@@ -446,7 +456,7 @@ impl Settings {
     fn validate_into(&self, errs: &mut Errors) {
         if !is_name(&self.profile, 32, false) {
             errs.push(
-                "profile",
+                Field::Profile,
                 "must be 1-32 characters: lowercase letters, digits and '-'",
             );
         }
@@ -454,13 +464,13 @@ impl Settings {
         self.stack.validate_into(errs);
         if !is_name(&self.qbittorrent.username, 64, true) {
             errs.push(
-                "qbittorrent.username",
+                Field::QbittorrentUsername,
                 "must be 1-64 letters, digits, '-', '_' or '.'",
             );
         }
         if let Some(host) = &self.docker.host {
             if let Err(why) = exposure::check_docker_host(host) {
-                errs.push("docker.host", why);
+                errs.push(Field::DockerHost, why);
             }
         }
         // Against the LAN subnets that are valid themselves (a bad one is
@@ -473,13 +483,12 @@ impl Settings {
             .copied()
             .collect();
         if let Err(why) = exposure::check_probe_target(self.monitor.probe_target, &lan) {
-            errs.push("monitor.probe_target", why);
+            errs.push(Field::MonitorProbeTarget, why);
         }
         // gluetun's own rules, once the fields themselves are well formed.
         if errs.0.is_empty() {
-            for r in gluetun::check(self, &self.gluetun_generations()) {
-                errs.push(r.field, r.message);
-            }
+            errs.0
+                .extend(gluetun::check_fields(self, &self.gluetun_generations()));
         }
     }
 
@@ -490,17 +499,11 @@ impl Settings {
         let mut out = Vec::new();
         for (i, net) in self.stack.lan_subnets.iter().enumerate() {
             if let Ok(Some(w)) = exposure::check_lan_subnet(net) {
-                out.push(FieldError {
-                    field: format!("stack.lan_subnets[{i}]"),
-                    message: w,
-                });
+                out.push(FieldError::new(Field::StackLanSubnets.item(i), w));
             }
         }
         if let Ok(Some(w)) = exposure::check_bind_address(self.stack.bind_address) {
-            out.push(FieldError {
-                field: "stack.bind_address".to_owned(),
-                message: w,
-            });
+            out.push(FieldError::new(Field::StackBindAddress, w));
         }
         out
     }
@@ -541,11 +544,8 @@ fn has_tag(name: &str) -> bool {
 struct Errors(Vec<FieldError>);
 
 impl Errors {
-    fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-        });
+    fn push(&mut self, field: impl Into<FieldPath>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
     }
 }
 
@@ -554,7 +554,7 @@ impl VpnSettings {
         let provider_known = PROVIDERS.contains(&self.provider.as_str());
         if !provider_known {
             errs.push(
-                "vpn.provider",
+                Field::VpnProvider,
                 format!(
                     "unknown provider {:?}; expected one of: {}",
                     self.provider,
@@ -569,7 +569,7 @@ impl VpnSettings {
                     .all(|ch| ch.is_alphabetic() || ch == ' ' || ch == '-' || ch == '.');
             if !ok {
                 errs.push(
-                    format!("vpn.server_countries[{i}]"),
+                    Field::VpnServerCountries.item(i),
                     format!("{c:?} is not a country name"),
                 );
             }
@@ -585,33 +585,33 @@ impl WireguardSettings {
     fn validate_into(&self, custom: bool, errs: &mut Errors) {
         match self.endpoint {
             Some(ep) if ep.port() == 0 => {
-                errs.push("vpn.wireguard.endpoint", "port must be between 1 and 65535")
+                errs.push(Field::WireguardEndpoint, "port must be between 1 and 65535")
             }
             Some(ep) if ep.ip().is_unspecified() || ep.ip().is_loopback() => errs.push(
-                "vpn.wireguard.endpoint",
+                Field::WireguardEndpoint,
                 format!("{} is not a VPN server address", ep.ip()),
             ),
             Some(_) => {}
             None if custom => errs.push(
-                "vpn.wireguard.endpoint",
+                Field::WireguardEndpoint,
                 "required for a custom provider (IP:port)",
             ),
             None => {}
         }
         match &self.public_key {
             Some(k) if !is_wireguard_key(k) => errs.push(
-                "vpn.wireguard.public_key",
+                Field::WireguardPublicKey,
                 "must be a WireGuard key: 44 characters of base64 (32 bytes)",
             ),
             Some(_) => {}
             None if custom => {
-                errs.push("vpn.wireguard.public_key", "required for a custom provider")
+                errs.push(Field::WireguardPublicKey, "required for a custom provider")
             }
             None => {}
         }
         if self.addresses.is_empty() {
             errs.push(
-                "vpn.wireguard.addresses",
+                Field::WireguardAddresses,
                 "at least one address is required, e.g. 10.64.0.2/32",
             );
         }
@@ -622,18 +622,18 @@ impl StackSettings {
     fn validate_into(&self, errs: &mut Errors) {
         if !is_name(&self.project, 63, false) {
             errs.push(
-                "stack.project",
+                Field::StackProject,
                 "must be 1-63 characters: lowercase letters, digits and '-'",
             );
         }
         if let Some(n) = &self.network {
             if !is_name(n, 64, true) {
-                errs.push("stack.network", "not a Docker network name");
+                errs.push(Field::StackNetwork, "not a Docker network name");
             }
         }
         for (field, image) in [
-            ("stack.gateway_image", &self.gateway_image),
-            ("stack.qbittorrent_image", &self.qbittorrent_image),
+            (Field::StackGatewayImage, &self.gateway_image),
+            (Field::StackQbittorrentImage, &self.qbittorrent_image),
         ] {
             if let Err(why) = check_image_ref(image) {
                 errs.push(field, why);
@@ -643,19 +643,19 @@ impl StackSettings {
         if let Err(why) = check_host_path(&self.downloads_dir)
             .and_then(|()| exposure::check_downloads_dir(&self.downloads_dir, home.as_deref()))
         {
-            errs.push("stack.downloads_dir", why);
+            errs.push(Field::StackDownloadsDir, why);
         }
         for (i, net) in self.lan_subnets.iter().enumerate() {
             if let Err(why) = exposure::check_lan_subnet(net) {
-                errs.push(format!("stack.lan_subnets[{i}]"), why);
+                errs.push(Field::StackLanSubnets.item(i), why);
             }
         }
         if let Err(why) = exposure::check_bind_address(self.bind_address) {
-            errs.push("stack.bind_address", why);
+            errs.push(Field::StackBindAddress, why);
         }
         for (field, port) in [
-            ("stack.webui_port", self.webui_port),
-            ("stack.control_port", self.control_port),
+            (Field::StackWebuiPort, self.webui_port),
+            (Field::StackControlPort, self.control_port),
         ] {
             if port < 1024 {
                 errs.push(
@@ -666,25 +666,29 @@ impl StackSettings {
         }
         if self.webui_port == self.control_port {
             errs.push(
-                "stack.control_port",
-                format!("must differ from stack.webui_port ({})", self.webui_port),
+                Field::StackControlPort,
+                format!(
+                    "must differ from {} ({})",
+                    Field::StackWebuiPort,
+                    self.webui_port
+                ),
             );
         }
         if self.puid == 0 {
             errs.push(
-                "stack.puid",
+                Field::StackPuid,
                 "must not be 0: qBittorrent should not run as root",
             );
         }
         if self.pgid == 0 {
             errs.push(
-                "stack.pgid",
+                Field::StackPgid,
                 "must not be 0: qBittorrent should not run as root",
             );
         }
         if !is_timezone(&self.timezone) {
             errs.push(
-                "stack.timezone",
+                Field::StackTimezone,
                 format!(
                     "{:?} is not a timezone name like Europe/Berlin",
                     self.timezone
@@ -692,35 +696,35 @@ impl StackSettings {
             );
         }
         for (key, value) in &self.gateway_env {
-            let field = format!("stack.gateway_env.{key}");
+            let field = || Field::StackGatewayEnv.entry(key.as_str());
             let valid_name = !key.is_empty()
                 && key
                     .chars()
                     .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
                 && !key.starts_with(|c: char| c.is_ascii_digit());
             if !valid_name {
-                errs.push(field, "not an environment variable name (A-Z, 0-9, _)");
+                errs.push(field(), "not an environment variable name (A-Z, 0-9, _)");
             } else if MANAGED_ENV.contains(&key.as_str()) {
                 errs.push(
-                    field,
+                    field(),
                     "is set by Torrent VPN itself; use the matching setting",
                 );
             } else if key.starts_with("LAB_") {
                 if !cfg!(feature = "lab") {
                     errs.push(
-                        field,
+                        field(),
                         "is a knob of the test lab, which this build of Torrent VPN does not \
                          have",
                     );
                 }
             } else if SECRET_ENV_MARKERS.iter().any(|m| key.contains(m)) {
                 errs.push(
-                    field,
+                    field(),
                     "looks like a secret; secrets go to the Keychain, never to container env",
                 );
             } else if gluetun::gateway_option(key).is_none() {
                 errs.push(
-                    field,
+                    field(),
                     format!(
                         "is not an option Torrent VPN passes to gluetun (it passes only ones \
                          that cannot open a way around the tunnel: {})",
@@ -730,7 +734,7 @@ impl StackSettings {
                     ),
                 );
             } else if value.contains('\0') || value.contains('\n') {
-                errs.push(field, "must be a single line");
+                errs.push(field(), "must be a single line");
             }
         }
     }

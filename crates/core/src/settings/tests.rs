@@ -112,7 +112,7 @@ fn each_invalid_input_names_its_field() {
                 let errs = e.field_errors();
                 let hit = errs
                     .iter()
-                    .any(|f| f.field == *field && f.message.contains(needle));
+                    .any(|f| f.field.to_string() == *field && f.message.contains(needle));
                 if !hit {
                     failures.push(format!(
                         "{what}: expected {field} ~ {needle:?}, got {errs:?}"
@@ -128,14 +128,14 @@ fn each_invalid_input_names_its_field() {
 fn custom_wireguard_needs_endpoint_and_key() {
     let s = Settings::new_custom_wireguard();
     let err = s.validate().unwrap_err();
-    let fields: Vec<_> = err
-        .field_errors()
-        .iter()
-        .map(|f| f.field.as_str())
-        .collect();
-    assert!(fields.contains(&"vpn.wireguard.endpoint"), "{fields:?}");
-    assert!(fields.contains(&"vpn.wireguard.public_key"), "{fields:?}");
-    assert!(fields.contains(&"vpn.wireguard.addresses"), "{fields:?}");
+    let fields: Vec<_> = err.field_errors().iter().map(|f| &f.field).collect();
+    for field in [
+        Field::WireguardEndpoint,
+        Field::WireguardPublicKey,
+        Field::WireguardAddresses,
+    ] {
+        assert!(fields.contains(&&field.into()), "{fields:?}");
+    }
 }
 
 #[test]
@@ -149,7 +149,7 @@ fn save_writes_nothing_when_invalid_and_keeps_the_old_file() {
     let mut bad = good.clone();
     bad.stack.webui_port = 80;
     let err = bad.save(&path).unwrap_err();
-    assert_eq!(err.field_errors()[0].field, "stack.webui_port");
+    assert_eq!(err.field_errors()[0].field, Field::StackWebuiPort);
     assert_eq!(std::fs::read(&path).unwrap(), before);
     // No temp files are left behind.
     let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
@@ -196,7 +196,7 @@ fn json_from_the_settings_window_is_validated_the_same_way() {
     let mut v = serde_json::to_value(&s).unwrap();
     v["stack"]["lan_subnets"] = serde_json::json!(["10.0.0.0/8", "nope"]);
     let err = Settings::from_json(v).unwrap_err();
-    assert_eq!(err.field_errors()[0].field, "stack.lan_subnets[1]");
+    assert_eq!(err.field_errors()[0].field, Field::StackLanSubnets.item(1));
 }
 
 #[test]
@@ -478,9 +478,9 @@ fn exposures_are_refused_naming_the_field_and_nothing_is_saved() {
         let fields: Vec<_> = err
             .field_errors()
             .iter()
-            .map(|f| f.field.as_str())
+            .map(|f| f.field.to_string())
             .collect();
-        assert_eq!(fields, vec![field.as_str()], "{what}: {err}");
+        assert_eq!(fields, vec![field.clone()], "{what}: {err}");
         assert!(err.to_string().contains(words.as_str()), "{what}: {err}");
         // Saving it writes nothing.
         let unchecked: Settings = toml::from_str(text).unwrap();
@@ -498,7 +498,7 @@ fn private_ranges_pass_and_the_risky_ones_warn() {
     let s = Settings::from_toml_str(&text).unwrap();
     let warnings = s.warnings();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert_eq!(warnings[0].field, "stack.lan_subnets[6]");
+    assert_eq!(warnings[0].field, Field::StackLanSubnets.item(6));
     assert!(warnings[0].message.contains("carrier-grade NAT"));
     let lan = with(
         r#"bind_address = "127.0.0.1""#,
@@ -529,6 +529,103 @@ fn lab_knobs_exist_only_in_lab_builds() {
         result.unwrap();
     } else {
         let err = result.unwrap_err();
-        assert_eq!(err.field_errors()[0].field, "stack.gateway_env.LAB_UPLINK");
+        assert_eq!(
+            err.field_errors()[0].field,
+            Field::StackGatewayEnv.entry("LAB_UPLINK")
+        );
     }
+}
+
+/// The dotted paths of every value in `table`, a table such as
+/// `gateway_env` counting as one value when `leaf_tables` names it.
+fn leaf_paths(prefix: &str, table: &toml::Table, leaf_tables: &[&str], out: &mut Vec<String>) {
+    for (key, value) in table {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::Table(t) if !leaf_tables.contains(&path.as_str()) => {
+                leaf_paths(&path, t, leaf_tables, out)
+            }
+            _ => out.push(path),
+        }
+    }
+}
+
+#[test]
+fn the_fields_are_exactly_the_settings_files_values_and_the_keychain_items() {
+    let mut s = Settings::from_toml_str(&valid_toml()).unwrap();
+    // The optional values too.
+    s.vpn.port_forwarding_provider = Some(PortForwardProvider::Protonvpn);
+    s.stack.network = Some("lan".into());
+    s.docker.host = Some("unix:///var/run/docker.sock".into());
+    let table: toml::Table = toml::from_str(&s.to_toml_string().unwrap()).unwrap();
+    let mut paths = Vec::new();
+    leaf_paths("", &table, &[Field::StackGatewayEnv.as_str()], &mut paths);
+    paths.sort();
+
+    let mut settings_fields: Vec<String> = Field::ALL
+        .iter()
+        .filter(|f| !matches!(f, Field::Secret(_)))
+        .map(|f| f.as_str().to_owned())
+        .collect();
+    settings_fields.sort();
+    assert_eq!(settings_fields, paths);
+
+    let secrets: Vec<Field> = Field::ALL
+        .into_iter()
+        .filter(|f| matches!(f, Field::Secret(_)))
+        .collect();
+    assert_eq!(
+        secrets,
+        crate::secrets::SecretKind::ALL.map(Field::Secret).to_vec()
+    );
+    for kind in crate::secrets::SecretKind::ALL {
+        assert_eq!(
+            Field::Secret(kind).as_str(),
+            format!("secrets.{}", kind.key())
+        );
+    }
+}
+
+#[test]
+fn fields_and_paths_read_back_from_their_text() {
+    let mut seen = std::collections::HashSet::new();
+    for f in Field::ALL {
+        assert!(seen.insert(f.as_str()), "{f} twice");
+        assert_eq!(f.as_str().parse::<Field>(), Ok(f));
+        assert_eq!(f.to_string(), f.as_str());
+        assert_eq!(FieldPath::from_reader(f.as_str()), f);
+    }
+    assert!("vpn".parse::<Field>().is_err());
+    for path in [
+        Field::StackLanSubnets.item(3),
+        Field::WireguardAddresses.item(0),
+        Field::StackGatewayEnv.entry("LOG_LEVEL"),
+    ] {
+        assert_eq!(FieldPath::from_reader(&path.to_string()), path);
+    }
+    assert_eq!(
+        Field::StackLanSubnets.item(3).to_string(),
+        "stack.lan_subnets[3]"
+    );
+    assert_eq!(
+        Field::StackGatewayEnv.entry("LOG_LEVEL").to_string(),
+        "stack.gateway_env.LOG_LEVEL"
+    );
+    for reader in ["vpn", "stack.webui_prot", "(file)"] {
+        let p = FieldPath::from_reader(reader);
+        assert_eq!(p, FieldPath::Reader(reader.to_owned()));
+        assert_eq!(p.field(), None);
+        assert_eq!(p.to_string(), reader);
+    }
+    // Errors carry the path as text, as the window reads it.
+    let e = FieldError::new(Field::StackLanSubnets.item(1), "no");
+    assert_eq!(
+        serde_json::to_value(&e).unwrap(),
+        serde_json::json!({"field": "stack.lan_subnets[1]", "message": "no"})
+    );
+    assert_eq!(e.to_string(), "stack.lan_subnets[1]: no");
 }

@@ -23,7 +23,11 @@ fn refused_fields(case: &Case) -> Vec<String> {
     let settings = case.settings();
     let mut fields: Vec<String> = match settings.validate() {
         Ok(()) => Vec::new(),
-        Err(e) => e.field_errors().iter().map(|f| f.field.clone()).collect(),
+        Err(e) => e
+            .field_errors()
+            .iter()
+            .map(|f| f.field.to_string())
+            .collect(),
     };
     if fields.is_empty() {
         fields = check_secrets(&settings, &Stored(case.secrets()))
@@ -82,12 +86,12 @@ fn settings_validate_refuses_the_settings_cases() {
             continue;
         }
         let err = case.validate().expect_err(&case.name);
-        let fields: Vec<&str> = err
+        let fields: Vec<String> = err
             .field_errors()
             .iter()
-            .map(|f| f.field.as_str())
+            .map(|f| f.field.to_string())
             .collect();
-        assert_eq!(fields, vec![case.field.as_str()], "case {}", case.name);
+        assert_eq!(fields, vec![case.field.clone()], "case {}", case.name);
     }
 }
 
