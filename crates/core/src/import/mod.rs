@@ -7,20 +7,32 @@
 //!    with each imported secret's line replaced by a comment. It is pure (the
 //!    host-name [`Resolver`] is injected) and reports every [`Problem`] with
 //!    its line and variable. `--dry-run` only renders the plan.
+//!
+//!    The parsers ([`envfile`], [`wgquick`]) keep line numbers; the
+//!    mappings (`env`: one table entry per variable, `wg`: the wg-quick
+//!    keys) fill a `Builder`, which validates the result and traces each
+//!    error to its line; `render` puts the plan in words.
 //! 2. [`apply`] stores the secrets, saves the settings and replaces the file.
 //!
 //! No message, `Debug` output or rendered plan holds a secret value.
 
 mod apply;
+mod builder;
+mod env;
 pub mod envfile;
-mod plan;
+mod render;
+mod wg;
 pub mod wgquick;
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
+
 pub use apply::{apply, apply_text, Applied, ApplyError};
-pub use plan::{env_variables, Change, Ignored, ImportPlan, Origin, SecretImport};
+pub use builder::{Change, Ignored, Origin, SecretImport};
+pub use env::env_variables;
 pub use wgquick::{Resolver, SystemResolver};
 
 use crate::settings::Settings;
@@ -153,16 +165,68 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Problem> {
     })
 }
 
+/// Everything an import will do, computed before anything is written.
+#[derive(Debug)]
+pub struct ImportPlan {
+    pub format: Format,
+    /// The settings as they will be saved (validated).
+    pub settings: Settings,
+    /// The settings before, `None` when there was no settings file.
+    pub previous: Option<Settings>,
+    pub changes: Vec<Change>,
+    pub secrets: Vec<SecretImport>,
+    /// The `.env` lines replaced by a comment.
+    pub scrubbed: Vec<Origin>,
+    /// The new content of the file; `None` when it stays as it is.
+    pub rewritten: Option<Vec<u8>>,
+    pub ignored: Vec<Ignored>,
+    /// Things the user should know (a resolved host name, a relative path).
+    pub notes: Vec<String>,
+    /// SHA-256 of the file the plan was made from.
+    pub source_sha256: [u8; 32],
+}
+
+impl ImportPlan {
+    /// The profile the secrets are stored under.
+    pub fn profile(&self) -> &str {
+        &self.settings.profile
+    }
+
+    /// True when the settings file would be written (new, or a value changes).
+    pub fn settings_change(&self) -> bool {
+        self.previous.as_ref() != Some(&self.settings)
+    }
+}
+
 /// Parse and check a whole file and build the complete plan. Nothing is
 /// written; on any problem the error lists every one found.
 pub fn plan(bytes: &[u8], ctx: &ImportContext<'_>) -> Result<ImportPlan, ImportError> {
     let text = decode(bytes).map_err(|p| ImportError::Invalid(vec![p]))?;
-    let format = if wgquick::looks_like_wg_quick(text) {
-        Format::WgQuick
+    let one = |p: Problem| ImportError::Invalid(vec![p]);
+    let (format, built, mut scrubbed, rewritten) = if wgquick::looks_like_wg_quick(text) {
+        let wg = wgquick::parse(text).map_err(one)?;
+        (Format::WgQuick, wg::plan(&wg, ctx)?, Vec::new(), None)
     } else {
-        Format::Env
+        let file = envfile::parse(text).map_err(one)?;
+        let built = env::plan(&file, ctx)?;
+        let scrubbed: Vec<Origin> = built.secrets.iter().map(|s| s.origin.clone()).collect();
+        let lines: BTreeSet<usize> = scrubbed.iter().map(|o| o.line).collect();
+        let rewritten = (!lines.is_empty()).then(|| file.scrub(&lines, scrub_comment).into_bytes());
+        (Format::Env, built, scrubbed, rewritten)
     };
-    plan::build(bytes, text, format, ctx)
+    scrubbed.sort_by_key(|o| o.line);
+    Ok(ImportPlan {
+        format,
+        settings: built.settings,
+        previous: ctx.existing.clone(),
+        changes: built.changes,
+        secrets: built.secrets,
+        scrubbed,
+        rewritten,
+        ignored: built.ignored,
+        notes: built.notes,
+        source_sha256: Sha256::digest(bytes).into(),
+    })
 }
 
 #[cfg(test)]

@@ -917,3 +917,167 @@ fn debug_output_of_a_parsed_env_file_holds_no_value() {
         assert!(!shown.contains("s3cr3t"), "{shown}");
     }
 }
+
+// ---- the `.env` table, entry by entry ----
+
+/// A case for one variable of the `.env` table: lines set before it, a
+/// value it imports and, unless it is a secret (never refused for its
+/// content), a value it refuses with words of the message.
+struct EnvCase {
+    var: &'static str,
+    before: &'static str,
+    good: &'static str,
+    bad: Option<(&'static str, &'static str)>,
+}
+
+const fn case(var: &'static str, good: &'static str, bad: (&'static str, &'static str)) -> EnvCase {
+    EnvCase {
+        var,
+        before: "",
+        good,
+        bad: Some(bad),
+    }
+}
+
+#[rustfmt::skip]
+const ENV_CASES: &[EnvCase] = &[
+    case("VPN_SERVICE_PROVIDER", "mullvad", ("nope", "unknown provider \"nope\"")),
+    case("VPNSP", "mullvad", ("nope", "unknown provider \"nope\"")),
+    case("VPN_TYPE", "wireguard", ("ipsec", "\"ipsec\" is not wireguard or openvpn")),
+    case("WIREGUARD_PRIVATE_KEY", PRIVATE_KEY, ("short", "not a WireGuard key")),
+    case("WIREGUARD_ADDRESSES", "10.0.0.2/32", ("10.0.0.2/99", "is not an address with a prefix")),
+    case("WIREGUARD_ADDRESS", "10.0.0.2", ("ten", "is not an address with a prefix")),
+    case("WIREGUARD_PRESHARED_KEY", PRESHARED_KEY, ("short", "not a WireGuard key")),
+    case("WIREGUARD_PUBLIC_KEY", PUBLIC_KEY, ("short", "not a WireGuard key")),
+    case("WIREGUARD_ENDPOINT_IP", "203.0.113.5", ("vpn.example.com", "is not an IP address")),
+    case("WIREGUARD_ENDPOINT_PORT", "51821", ("0", "is not a port number")),
+    EnvCase { var: "OPENVPN_USER", before: "", good: "p1234567", bad: None },
+    EnvCase { var: "OPENVPN_PASSWORD", before: "", good: "hunter2", bad: None },
+    EnvCase {
+        var: "COUNTRY",
+        before: "VPN_SERVICE_PROVIDER=mullvad\n",
+        good: "Sweden, Norway",
+        bad: Some(("Nether1ands", "is not a country name")),
+    },
+    EnvCase {
+        var: "SERVER_COUNTRIES",
+        before: "VPN_SERVICE_PROVIDER=mullvad\n",
+        good: "Sweden",
+        bad: Some(("Sweden,", "is not a country name")),
+    },
+    case("PRIVATE_INTERNET_ACCESS_VPN_PORT_FORWARDING", "off", ("maybe", "is not on, off")),
+    case("PORT_FORWARDING", "no", ("maybe", "is not on, off")),
+    case("VPN_PORT_FORWARDING", "false", ("maybe", "is not on, off")),
+    case("VPN_PORT_FORWARDING_PROVIDER", "ProtonVPN", ("mullvad", "is not a provider gluetun forwards ports for")),
+    case("LOCAL_SUBNET", "192.168.1.0/24", ("lan", "is not a subnet")),
+    case("EXTRA_SUBNETS", "192.168.1.0/24,10.9.0.0/16", ("8.8.8.0/24", "is not a private range")),
+    case("FIREWALL_OUTBOUND_SUBNETS", "192.168.1.0/24", ("192.168.1.1/24", "has host bits set")),
+    case("DOWNLOADS_PATH", "/srv/torrents", ("/", "must not be the root directory")),
+    case("PUID", "501", ("me", "is not a number")),
+    case("UID", "501", ("0", "must not be 0")),
+    case("PGID", "20", ("staff", "is not a number")),
+    case("TZ", "Europe/Paris", ("Berlin", "is not a timezone name")),
+    case("QBITTORRENT_USER", "me", ("ad min", "letters")),
+    EnvCase { var: "QBITTORRENT_PASS", before: "", good: "s3cr3t", bad: None },
+    case("QBITTORRENT_WEBUI_PORT", "8081", ("8000", "must differ from stack.webui_port")),
+];
+
+#[test]
+fn every_env_variable_imports_its_field_and_refuses_a_bad_value_naming_its_line() {
+    let names: Vec<&str> = super::env::VARS.iter().map(|v| v.name).collect();
+    for c in ENV_CASES {
+        assert!(names.contains(&c.var), "{} is not in the table", c.var);
+    }
+    for var in &super::env::VARS {
+        let c = ENV_CASES
+            .iter()
+            .find(|c| c.var == var.name)
+            .unwrap_or_else(|| panic!("no case for {}", var.name));
+        let line = c.before.lines().count() + 1;
+
+        let text = format!("{}{}={}\n", c.before, var.name, c.good);
+        let plan = plan(text.as_bytes(), &ctx(Some(existing())))
+            .unwrap_or_else(|e| panic!("{}={}: {e}", var.name, c.good));
+        let from_var = |o: &Origin| o.var == var.name && o.line == line;
+        match var.secret_kind() {
+            Some(kind) => {
+                assert_eq!(var.field, Field::Secret(kind));
+                let s = plan
+                    .secrets
+                    .iter()
+                    .find(|s| from_var(&s.origin))
+                    .unwrap_or_else(|| panic!("{}: no secret", var.name));
+                assert_eq!(s.kind, kind, "{}", var.name);
+                assert_eq!(s.value.expose_secret(), c.good, "{}", var.name);
+                assert!(!plan.changes.iter().any(|ch| from_var(&ch.origin)));
+                assert_eq!(plan.scrubbed.len(), 1, "{}", var.name);
+            }
+            None => {
+                let ch = plan
+                    .changes
+                    .iter()
+                    .find(|ch| from_var(&ch.origin))
+                    .unwrap_or_else(|| panic!("{}: no change", var.name));
+                assert_eq!(ch.field, var.field, "{}", var.name);
+                assert!(plan.secrets.is_empty(), "{}", var.name);
+            }
+        }
+
+        let Some((bad, message)) = c.bad else {
+            assert!(
+                var.secret_kind().is_some(),
+                "{} needs a bad value",
+                var.name
+            );
+            continue;
+        };
+        let text = format!("{}{}={bad}\n", c.before, var.name);
+        let err = plan_text_with(&text, existing()).expect_err(var.name);
+        let p = err
+            .problems()
+            .iter()
+            .find(|p| p.var.as_deref() == Some(var.name))
+            .unwrap_or_else(|| panic!("{}={bad}: {err}", var.name));
+        assert_eq!(p.line, Some(line), "{}={bad}: {err}", var.name);
+        assert!(p.message.contains(message), "{}={bad}: {err}", var.name);
+    }
+}
+
+fn plan_text_with(text: &str, existing: Settings) -> Result<ImportPlan, ImportError> {
+    plan(text.as_bytes(), &ctx(Some(existing)))
+}
+
+#[test]
+fn the_env_table_names_each_variable_once_and_its_other_names_share_a_setting() {
+    let vars = &super::env::VARS;
+    for (i, var) in vars.iter().enumerate() {
+        assert!(
+            vars[..i].iter().all(|v| v.name != var.name),
+            "{} twice",
+            var.name
+        );
+        if let Some(kind) = var.secret_kind() {
+            assert_eq!(var.field, Field::Secret(kind));
+        }
+    }
+    // Another name of a setting: the same field, never a secret, and the
+    // name it shares is the setting's own.
+    let mut others = 0;
+    for var in vars.iter() {
+        let Some(name) = var.same_as else { continue };
+        others += 1;
+        let main = vars
+            .iter()
+            .find(|v| v.name == name)
+            .unwrap_or_else(|| panic!("{}: {name} is not in the table", var.name));
+        assert_eq!(main.same_as, None, "{name}");
+        assert_eq!(var.field, main.field, "{} and {name}", var.name);
+        assert!(var.secret_kind().is_none(), "{}", var.name);
+    }
+    assert_eq!(others, 8);
+    assert_eq!(
+        super::env_variables().count(),
+        vars.len(),
+        "env_variables lists the table"
+    );
+}
