@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use tvpn_core::paths::AppPaths;
 use tvpn_core::secrets::{ExposeSecret, SecretError, SecretKind, SecretStore, SecretString};
 use tvpn_core::settings::{
-    is_wireguard_key, Field, FieldError, PortForwardProvider, Settings, SettingsError, VpnType,
+    is_wireguard_key, Field, FieldError, PortForwardProvider, Settings, VpnType,
     PORT_FORWARDING_PROVIDERS, PROVIDERS,
 };
 
@@ -412,8 +412,8 @@ fn check_secrets(
 }
 
 /// Validate the form and the secrets; when everything is valid, store the
-/// secrets (putting back what they replaced if a later step fails), then
-/// save the settings atomically. On any error nothing has changed.
+/// secrets and save the settings together ([`tvpn_core::settings::commit`]).
+/// On any error nothing has changed.
 pub fn save(
     settings_file: &Path,
     store: &dyn SecretStore,
@@ -439,67 +439,21 @@ pub fn save(
         });
     }
 
-    let profile = settings.profile.clone();
-    let mut replaced: Vec<(SecretKind, Option<SecretString>)> = Vec::new();
-    for (kind, value) in secrets.given() {
-        let result = store
-            .get(&profile, kind)
-            .and_then(|before| store.set(&profile, kind, value).map(|()| before));
-        match result {
-            Ok(before) => replaced.push((kind, before)),
-            Err(e) => {
-                let rollback = put_back(store, &profile, replaced);
-                return Err(CommandError::msg(format!(
-                    "storing the {}: {e}; {}",
-                    kind.label(),
-                    rollback_text(rollback)
-                )));
-            }
-        }
-    }
-    if let Err(e) = settings.save(settings_file) {
-        let rollback = put_back(store, &profile, replaced);
-        let fields = match &e {
-            SettingsError::Invalid(f) => f.clone(),
-            _ => Vec::new(),
-        };
-        return Err(CommandError {
-            message: format!("saving the settings: {e}; {}", rollback_text(rollback)),
-            fields,
+    let given: Vec<(SecretKind, SecretString)> = secrets
+        .given()
+        .into_iter()
+        .map(|(kind, value)| (kind, value.clone()))
+        .collect();
+    tvpn_core::settings::commit(settings_file, &settings, &given, Some(store)).map_err(|e| {
+        CommandError {
+            message: e.to_string(),
+            fields: e.field_errors().to_vec(),
             details: Vec::new(),
-        });
-    }
+        }
+    })?;
     Ok(())
 }
 
 fn keychain_error(e: SecretError) -> CommandError {
     CommandError::msg(format!("{e}; nothing was saved"))
-}
-
-fn put_back(
-    store: &dyn SecretStore,
-    profile: &str,
-    replaced: Vec<(SecretKind, Option<SecretString>)>,
-) -> Result<(), SecretError> {
-    let mut first = None;
-    for (kind, before) in replaced.into_iter().rev() {
-        let r = match before {
-            Some(v) => store.set(profile, kind, &v),
-            None => store.delete(profile, kind),
-        };
-        if let Err(e) = r {
-            first.get_or_insert(e);
-        }
-    }
-    first.map_or(Ok(()), Err)
-}
-
-fn rollback_text(r: Result<(), SecretError>) -> String {
-    match r {
-        Ok(()) => "nothing was changed".to_owned(),
-        Err(e) => format!(
-            "putting back the keychain items stored before failed too ({e}); \
-             check them with `tvpn secrets list`"
-        ),
-    }
 }

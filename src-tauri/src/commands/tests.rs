@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use serde_json::json;
 use tvpn_core::paths::AppPaths;
-use tvpn_core::secrets::{ExposeSecret, MemoryStore, SecretError, SecretKind, SecretStore};
+use tvpn_core::secrets::{
+    ExposeSecret, MemoryStore, SecretError, SecretKind, SecretStore, SecretString,
+};
 use tvpn_core::settings::{Field, Settings};
 
 use super::demo::{self, DemoSource};
@@ -205,6 +207,68 @@ fn a_locked_keychain_saves_nothing() {
     .unwrap_err();
     assert!(err.message.contains("locked"), "{err:?}");
     assert!(!file.exists());
+}
+
+/// A keychain that stores everything but the preshared key.
+struct NoPresharedKey(MemoryStore);
+
+impl SecretStore for NoPresharedKey {
+    fn get(&self, p: &str, k: SecretKind) -> Result<Option<SecretString>, SecretError> {
+        self.0.get(p, k)
+    }
+    fn set(&self, p: &str, k: SecretKind, v: &SecretString) -> Result<(), SecretError> {
+        if k == SecretKind::WireguardPresharedKey {
+            return Err(SecretError::Platform("test".into()));
+        }
+        self.0.set(p, k, v)
+    }
+    fn delete(&self, p: &str, k: SecretKind) -> Result<(), SecretError> {
+        self.0.delete(p, k)
+    }
+    fn backend(&self) -> String {
+        "test".into()
+    }
+}
+
+#[test]
+fn a_secret_that_cannot_be_stored_leaves_the_old_settings_and_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.toml");
+    let store = NoPresharedKey(MemoryStore::default());
+    settings_form::save(
+        &file,
+        &store,
+        &form(),
+        secrets(json!({"wireguard_private_key": PRIVATE_KEY})),
+    )
+    .unwrap();
+    let before = std::fs::read(&file).unwrap();
+
+    let mut f = form();
+    f.endpoint = "203.0.113.9:51820".into();
+    let other_key = "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=";
+    let err = settings_form::save(
+        &file,
+        &store,
+        &f,
+        secrets(json!({
+            "wireguard_private_key": other_key,
+            "wireguard_preshared_key": PUBLIC_KEY,
+        })),
+    )
+    .unwrap_err();
+    assert!(
+        err.message
+            .starts_with("storing the WireGuard preshared key")
+            && err.message.contains("nothing was changed"),
+        "{err:?}"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    let kept = store
+        .get("default", SecretKind::WireguardPrivateKey)
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.expose_secret(), PRIVATE_KEY);
 }
 
 #[test]

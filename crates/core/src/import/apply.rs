@@ -4,11 +4,10 @@
 //! 1. check that the file and the settings are still what the plan was made
 //!    from;
 //! 2. write the rewritten file to a temporary file next to it (same mode);
-//! 3. store the secrets, remembering what each replaced; if one fails, the
-//!    earlier ones are put back;
-//! 4. save the settings (validated, atomic); if that fails, the secrets are
-//!    put back;
-//! 5. rename the temporary file over the original.
+//! 3. store the secrets and save the settings with [`settings::commit`]:
+//!    all or nothing, the old settings file and keychain items put back on
+//!    any failure;
+//! 4. rename the temporary file over the original.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,8 +15,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::ImportPlan;
-use crate::secrets::{ExposeSecret, SecretError, SecretKind, SecretString, Secrets};
-use crate::settings::{Settings, SettingsError};
+use crate::secrets::{ExposeSecret, SecretError, SecretString, Secrets};
+use crate::settings::{self, CommitError, Committed, Settings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -37,19 +36,13 @@ pub enum ApplyError {
         #[source]
         source: std::io::Error,
     },
-    #[error("storing the {}: {source}; {}", .kind.label(), rollback_text(.rollback))]
-    Secret {
-        kind: SecretKind,
-        #[source]
-        source: SecretError,
-        rollback: Option<SecretError>,
-    },
-    #[error("saving the settings: {source}; {}", rollback_text(.rollback))]
-    Settings {
-        #[source]
-        source: SettingsError,
-        rollback: Option<SecretError>,
-    },
+    /// Storing the secrets or saving the settings failed; what was done is
+    /// undone.
+    #[error(transparent)]
+    Commit(#[from] CommitError),
+    /// The keychain task ended before saying how it went.
+    #[error("{0}; check the settings and `tvpn secrets list`")]
+    Task(SecretError),
     #[error(
         "the secrets and settings were imported, but {} could not be replaced: {source}. \
          It still holds the secrets: run the import again, or delete the file",
@@ -60,16 +53,6 @@ pub enum ApplyError {
         #[source]
         source: std::io::Error,
     },
-}
-
-fn rollback_text(rollback: &Option<SecretError>) -> String {
-    match rollback {
-        None => "nothing was changed".to_owned(),
-        Some(e) => format!(
-            "putting back the keychain items stored before failed too ({e}); \
-             check them with `tvpn secrets list`"
-        ),
-    }
 }
 
 /// What [`apply`] did.
@@ -155,41 +138,29 @@ async fn apply_bytes(
         None => None,
     };
 
-    // 3. Secrets, with what they replace.
-    let mut replaced: Vec<(SecretKind, Option<SecretString>)> = Vec::new();
-    if let Some(store) = secrets {
-        for s in &plan.secrets {
-            let result = match store.get(s.kind).await {
-                Ok(before) => store.set(s.kind, s.value.clone()).await.map(|()| before),
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(before) => replaced.push((s.kind, before)),
-                Err(source) => {
-                    let rollback = put_back(store, replaced).await.err();
-                    return Err(ApplyError::Secret {
-                        kind: s.kind,
-                        source,
-                        rollback,
-                    });
-                }
-            }
+    // 3. Secrets and settings, all or nothing.
+    let Committed {
+        secrets_stored,
+        settings_written: settings_saved,
+    } = match secrets {
+        Some(store) => {
+            let (file, settings) = (settings_file.to_path_buf(), plan.settings.clone());
+            let items: Vec<_> = plan
+                .secrets
+                .iter()
+                .map(|s| (s.kind, s.value.clone()))
+                .collect();
+            store
+                .blocking(move |store, _| {
+                    Ok(settings::commit(&file, &settings, &items, Some(store)))
+                })
+                .await
+                .map_err(ApplyError::Task)??
         }
-    }
+        None => settings::commit(settings_file, &plan.settings, &[], None)?,
+    };
 
-    // 4. Settings.
-    let settings_saved = plan.settings_change();
-    if settings_saved {
-        if let Err(source) = plan.settings.save(settings_file) {
-            let rollback = match secrets {
-                Some(store) => put_back(store, replaced).await.err(),
-                None => None,
-            };
-            return Err(ApplyError::Settings { source, rollback });
-        }
-    }
-
-    // 5. The file.
+    // 4. The file.
     let file_rewritten = staged.is_some();
     if let Some((tmp, target)) = staged {
         tmp.persist(&target).map_err(|e| ApplyError::Replace {
@@ -198,28 +169,10 @@ async fn apply_bytes(
         })?;
     }
     Ok(Applied {
-        secrets_stored: plan.secrets.len(),
+        secrets_stored,
         settings_saved,
         file_rewritten,
     })
-}
-
-/// Restores each replaced item (or removes it when there was none), newest first.
-async fn put_back(
-    store: &Secrets,
-    replaced: Vec<(SecretKind, Option<SecretString>)>,
-) -> Result<(), SecretError> {
-    let mut first_error = None;
-    for (kind, before) in replaced.into_iter().rev() {
-        let result = match before {
-            Some(v) => store.set(kind, v).await,
-            None => store.delete(kind).await,
-        };
-        if let Err(e) = result {
-            first_error.get_or_insert(e);
-        }
-    }
-    first_error.map_or(Ok(()), Err)
 }
 
 /// Writes `content` to a temporary file in the same folder as the file

@@ -7,7 +7,7 @@ use secrecy::ExposeSecret;
 
 use super::*;
 use crate::secrets::{MemoryStore, SecretError, SecretKind, SecretStore, SecretString, Secrets};
-use crate::settings::Field;
+use crate::settings::{CommitError, Field};
 
 const PRIVATE_KEY: &str = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=";
 const PUBLIC_KEY: &str = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
@@ -763,7 +763,10 @@ async fn a_keychain_failure_changes_nothing_and_puts_earlier_items_back() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ApplyError::Secret { rollback: None, .. }),
+        matches!(
+            err,
+            ApplyError::Commit(CommitError::Secret { rollback: None, .. })
+        ),
         "{err:?}"
     );
     assert!(err.to_string().contains("nothing was changed"), "{err}");
@@ -790,7 +793,10 @@ async fn a_keychain_failure_changes_nothing_and_puts_earlier_items_back() {
     let err = apply(&plan, &d.source, &d.settings, Some(&secrets))
         .await
         .unwrap_err();
-    assert!(matches!(err, ApplyError::Secret { .. }), "{err:?}");
+    assert!(
+        matches!(err, ApplyError::Commit(CommitError::Secret { .. })),
+        "{err:?}"
+    );
     assert!(!d.settings.exists());
     assert_eq!(std::fs::read_to_string(&d.source).unwrap(), text);
 }

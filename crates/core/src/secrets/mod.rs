@@ -195,7 +195,9 @@ impl Secrets {
         self.store.backend()
     }
 
-    async fn blocking<T: Send + 'static>(
+    /// Runs `f` with the store and the profile on the blocking pool, for
+    /// work that needs several keychain calls in a row.
+    pub async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&dyn SecretStore, &str) -> Result<T, SecretError> + Send + 'static,
     ) -> Result<T, SecretError> {

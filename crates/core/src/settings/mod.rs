@@ -3,7 +3,8 @@
 //! Secrets are not settings: the WireGuard private key, passwords and API keys
 //! live in the secret store. A settings file only ever exists in a valid state:
 //! [`Settings::save`] validates first and writes nothing when a field is wrong,
-//! and the write itself is atomic (temp file + rename).
+//! and the write itself is atomic (temp file + rename). [`commit`] writes
+//! settings together with their Keychain secrets, all or nothing.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -48,10 +49,12 @@ pub const PROVIDERS: &[&str] = &[
     "windscribe",
 ];
 
+mod commit;
 pub mod exposure;
 mod field;
 pub mod gluetun;
 
+pub use commit::{commit, CommitError, Committed};
 pub use field::{Field, FieldPath, UnknownField};
 pub use gluetun::{Generation, PortForwardProvider};
 

@@ -1,4 +1,7 @@
 use super::*;
+use crate::secrets::{
+    ExposeSecret, MemoryStore, SecretError, SecretKind, SecretStore, SecretString,
+};
 
 const PUBKEY: &str = "rBvyUqvwcMNCeRlQb4Kb8Y0VUbrXd6xH0gC0Bo2r5nM=";
 
@@ -628,4 +631,226 @@ fn fields_and_paths_read_back_from_their_text() {
         serde_json::json!({"field": "stack.lan_subnets[1]", "message": "no"})
     );
     assert_eq!(e.to_string(), "stack.lan_subnets[1]: no");
+}
+
+// ---- commit: settings and secrets, all or nothing ----
+
+/// A store that refuses to store one kind, and optionally to delete.
+struct Failing {
+    inner: MemoryStore,
+    set: SecretKind,
+    delete: bool,
+}
+
+impl Failing {
+    fn on(set: SecretKind) -> Self {
+        Self {
+            inner: MemoryStore::default(),
+            set,
+            delete: false,
+        }
+    }
+}
+
+impl SecretStore for Failing {
+    fn get(&self, p: &str, k: SecretKind) -> Result<Option<SecretString>, SecretError> {
+        self.inner.get(p, k)
+    }
+    fn set(&self, p: &str, k: SecretKind, v: &SecretString) -> Result<(), SecretError> {
+        if k == self.set {
+            return Err(SecretError::Locked("test".into()));
+        }
+        self.inner.set(p, k, v)
+    }
+    fn delete(&self, p: &str, k: SecretKind) -> Result<(), SecretError> {
+        if self.delete {
+            return Err(SecretError::AccessDenied("test".into()));
+        }
+        self.inner.delete(p, k)
+    }
+    fn backend(&self) -> String {
+        "test".into()
+    }
+}
+
+fn secret(v: &str) -> SecretString {
+    SecretString::from(v.to_owned())
+}
+
+fn stored(store: &dyn SecretStore, kind: SecretKind) -> Option<String> {
+    store
+        .get("home", kind)
+        .unwrap()
+        .map(|v| v.expose_secret().to_owned())
+}
+
+/// A settings file and two stored secrets, as they were before a commit.
+fn committed_before(store: &dyn SecretStore) -> (tempfile::TempDir, PathBuf, Settings, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config/settings.toml");
+    let old = Settings::from_toml_str(&valid_toml()).unwrap();
+    let done = commit(
+        &file,
+        &old,
+        &[
+            (SecretKind::WireguardPrivateKey, secret("old-key")),
+            (SecretKind::OpenvpnUser, secret("old-user")),
+        ],
+        Some(store),
+    )
+    .unwrap();
+    assert_eq!(
+        done,
+        Committed {
+            secrets_stored: 2,
+            settings_written: true
+        }
+    );
+    let bytes = std::fs::read(&file).unwrap();
+    (dir, file, old, bytes)
+}
+
+fn new_items() -> Vec<(SecretKind, SecretString)> {
+    vec![
+        (SecretKind::WireguardPrivateKey, secret("new-key")),
+        (SecretKind::WireguardPresharedKey, secret("new-psk")),
+        (SecretKind::OpenvpnUser, secret("new-user")),
+    ]
+}
+
+#[test]
+fn commit_writes_the_settings_and_the_secrets_and_skips_an_unchanged_file() {
+    let store = MemoryStore::default();
+    let (_dir, file, old, _) = committed_before(&store);
+    let mut new = old.clone();
+    new.stack.webui_port = 9090;
+    let done = commit(&file, &new, &new_items(), Some(&store)).unwrap();
+    assert_eq!(
+        done,
+        Committed {
+            secrets_stored: 3,
+            settings_written: true
+        }
+    );
+    assert_eq!(Settings::load(&file).unwrap(), Some(new.clone()));
+    assert_eq!(
+        stored(&store, SecretKind::WireguardPresharedKey).as_deref(),
+        Some("new-psk")
+    );
+    let done = commit(&file, &new, &[], None).unwrap();
+    assert!(!done.settings_written);
+}
+
+#[test]
+fn a_failing_secret_store_leaves_the_old_settings_file_and_secrets_untouched() {
+    // The third item fails: the two stored before are put back (the old
+    // value, or no item where there was none), and the file is not written.
+    let store = Failing::on(SecretKind::OpenvpnUser);
+    let (_dir, file, old, before) = committed_before(&store.inner);
+    let mut new = old.clone();
+    new.stack.webui_port = 9090;
+    let err = commit(&file, &new, &new_items(), Some(&store)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CommitError::Secret {
+                kind: SecretKind::OpenvpnUser,
+                rollback: None,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("nothing was changed"), "{err}");
+    assert!(!err.to_string().contains("new-"), "{err}");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    assert_eq!(
+        stored(&store, SecretKind::WireguardPrivateKey).as_deref(),
+        Some("old-key")
+    );
+    assert_eq!(stored(&store, SecretKind::WireguardPresharedKey), None);
+    assert_eq!(
+        stored(&store, SecretKind::OpenvpnUser).as_deref(),
+        Some("old-user")
+    );
+
+    // A keychain that cannot be reached at all.
+    let down = MemoryStore::failing(SecretError::Unavailable("no bus".into()));
+    let err = commit(&file, &new, &new_items(), Some(&down)).unwrap_err();
+    assert!(matches!(err, CommitError::Secret { .. }), "{err:?}");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+}
+
+#[test]
+fn a_settings_file_that_cannot_be_written_puts_the_secrets_back() {
+    let store = MemoryStore::default();
+    let (dir, _file, old, _) = committed_before(&store);
+    // The file's folder is a file: the write fails.
+    let blocked = dir.path().join("blocked");
+    std::fs::write(&blocked, "").unwrap();
+    let err = commit(
+        &blocked.join("settings.toml"),
+        &old,
+        &new_items(),
+        Some(&store),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CommitError::Settings {
+                source: SettingsError::Io { .. },
+                rollback: None
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        stored(&store, SecretKind::WireguardPrivateKey).as_deref(),
+        Some("old-key")
+    );
+    assert_eq!(stored(&store, SecretKind::WireguardPresharedKey), None);
+    assert_eq!(
+        stored(&store, SecretKind::OpenvpnUser).as_deref(),
+        Some("old-user")
+    );
+}
+
+#[test]
+fn a_failed_put_back_is_reported_with_what_to_check() {
+    let store = Failing {
+        delete: true,
+        ..Failing::on(SecretKind::OpenvpnUser)
+    };
+    let (_dir, file, old, before) = committed_before(&store.inner);
+    let err = commit(&file, &old, &new_items(), Some(&store)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CommitError::Secret {
+                rollback: Some(SecretError::AccessDenied(_)),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("tvpn secrets list"), "{err}");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+}
+
+#[test]
+fn invalid_settings_or_no_keychain_change_nothing() {
+    let store = MemoryStore::default();
+    let (_dir, file, old, before) = committed_before(&store);
+    let mut bad = old.clone();
+    bad.stack.webui_port = 80;
+    let err = commit(&file, &bad, &new_items(), Some(&store)).unwrap_err();
+    assert_eq!(err.field_errors()[0].field, Field::StackWebuiPort);
+    assert_eq!(
+        stored(&store, SecretKind::WireguardPrivateKey).as_deref(),
+        Some("old-key")
+    );
+    let err = commit(&file, &old, &new_items(), None).unwrap_err();
+    assert!(matches!(err, CommitError::NoKeychain), "{err:?}");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
 }
