@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # `scripts/lab up|down|status|env`: the lab's networks and services, the
-# WireGuard keys and the demo profile. Sourced by scripts/lab.
+# WireGuard keys and the demo profile (written by `tvpn lab-demo`). Sourced
+# by scripts/lab.
 
 LAB_NET_INTERNET="tvpn-lab-internet"
 LAB_NET_LAN="tvpn-lab-lan"
@@ -14,7 +15,6 @@ LAB_SEEDER_IP=10.222.0.20
 LAB_DNS_IP=10.222.0.53
 LAB_KEYS_DIR="$STATE_DIR/keys"
 LAB_DEMO_CONFIG="$STATE_DIR/demo-config"
-LAB_DEMO_DOWNLOADS="$STATE_DIR/demo-downloads"
 LAB_IMAGES=(tvpn-lab/base:bookworm tvpn-lab/base:trixie tvpn-lab/tools:latest tvpn-lab/gateway:latest
   tvpn-lab/qbittorrent:4.5 tvpn-lab/qbittorrent:5.1 tvpn-lab/seeder:latest)
 
@@ -100,94 +100,39 @@ lab_check_lan_path() {
   [ "$seen" = "$LAB_REAL_IP" ]
 }
 
-lab_demo_uid() {
-  local uid gid
-  uid=$(id -u)
-  gid=$(id -g)
-  if [ "$uid" -eq 0 ]; then
-    uid=1000
-    gid=1000
+# The tvpn binary with the lab's commands (`--features lab`), built when it
+# is missing, lacks them, or is older than the sources.
+lab_tvpn() {
+  local tvpn="$ROOT_DIR/target/debug/tvpn"
+  if [ ! -x "$tvpn" ] || ! "$tvpn" lab-demo --help >/dev/null 2>&1 ||
+    [ -n "$(find "$ROOT_DIR/crates" "$ROOT_DIR/Cargo.toml" -newer "$tvpn" \
+      \( -name '*.rs' -o -name Cargo.toml \) -print -quit 2>/dev/null)" ]; then
+    command -v cargo >/dev/null 2>&1 ||
+      tvpn_die "the demo profile is written by tvpn, which needs Rust: install it from rustup (https://rustup.rs), then run this again"
+    tvpn_log "building tvpn (cargo build -q -p tvpn-cli --features lab)"
+    (cd "$ROOT_DIR" && cargo build -q -p tvpn-cli --features lab) >&2 ||
+      tvpn_die "cargo build -p tvpn-cli --features lab failed"
   fi
-  printf '%s %s\n' "$uid" "$gid"
+  printf '%s\n' "$tvpn"
 }
 
+# The demo profile ($LAB_DEMO_CONFIG/settings.toml), made and validated by
+# `tvpn lab-demo` from the fresh keys, with the client's private key and
+# PSK in the OS keyring. When the keyring cannot take them, a warning and
+# the profile alone (`TVPN_LAB_SKIP_KEYRING=1` skips the keyring).
 lab_write_demo_profile() {
-  local server_pub uid gid
-  server_pub=$(cat "$LAB_KEYS_DIR/server.pub")
-  read -r uid gid < <(lab_demo_uid)
-  mkdir -p "$LAB_DEMO_CONFIG" "$LAB_DEMO_DOWNLOADS"
-  cat >"$LAB_DEMO_CONFIG/settings.toml" <<EOF
-profile = "lab-demo"
-
-[vpn]
-provider = "custom"
-type = "wireguard"
-server_countries = []
-port_forwarding = true
-port_forwarding_provider = "protonvpn"
-
-[vpn.wireguard]
-endpoint = "$LAB_EXIT_IP:51820"
-public_key = "$server_pub"
-addresses = ["10.66.66.2/32"]
-
-[stack]
-project = "tvpn-lab-demo"
-network = "$LAB_NET_LAN"
-gateway_image = "tvpn-lab/gateway:latest"
-qbittorrent_image = "tvpn-lab/qbittorrent:5.1"
-downloads_dir = "$LAB_DEMO_DOWNLOADS"
-lan_subnets = []
-bind_address = "127.0.0.1"
-webui_port = 18080
-control_port = 18000
-puid = $uid
-pgid = $gid
-timezone = "Etc/UTC"
-
-[monitor]
-probe_target = "$LAB_ECHO_IP"
-
-[stack.gateway_env]
-LAB_UPLINK = "$LAB_ROUTER_LAN_IP"
-DNS_UPSTREAM_RESOLVER_TYPE = "plain"
-DNS_UPSTREAM_PLAIN_ADDRESSES = "$LAB_DNS_IP:53"
-HEALTH_TARGET_ADDRESSES = "$LAB_ECHO_IP:80"
-HEALTH_ICMP_TARGET_IPS = "$LAB_ECHO_IP"
-EOF
-}
-
-# Store the client keys in the OS keyring through the tvpn CLI, when it has
-# the `secrets` command. Problems are warnings: the lab itself is up.
-lab_store_demo_secrets() {
+  local tvpn err
+  tvpn=$(lab_tvpn) || exit 1
+  local demo=("$tvpn" --config-dir "$LAB_DEMO_CONFIG" lab-demo --state-dir "$STATE_DIR")
   if [ "${TVPN_LAB_SKIP_KEYRING:-0}" = 1 ]; then
     tvpn_log "keyring step skipped (TVPN_LAB_SKIP_KEYRING=1)"
+  elif err=$("${demo[@]}" 2>&1 >/dev/null); then
+    tvpn_log "keyring: client private key and preshared key stored for the demo profile"
     return 0
+  else
+    tvpn_log "warning: storing the demo keys in the keyring failed: $err"
   fi
-  local tvpn="$ROOT_DIR/target/debug/tvpn"
-  if command -v cargo >/dev/null 2>&1; then
-    if [ ! -x "$tvpn" ] || [ -n "$(find "$ROOT_DIR/crates" "$ROOT_DIR/Cargo.toml" -newer "$tvpn" \
-      \( -name '*.rs' -o -name Cargo.toml \) -print -quit 2>/dev/null)" ]; then
-      tvpn_log "building tvpn (cargo build -q -p tvpn-cli --features lab)"
-      (cd "$ROOT_DIR" && cargo build -q -p tvpn-cli --features lab) || tvpn_log "warning: cargo build -p tvpn-cli failed"
-    fi
-  fi
-  if [ ! -x "$tvpn" ] || ! "$tvpn" secrets --help >/dev/null 2>&1; then
-    tvpn_log "warning: keyring step skipped: tvpn secrets not available"
-    return 0
-  fi
-  local name file err
-  for name in wireguard-private-key wireguard-preshared-key; do
-    case $name in
-      wireguard-private-key) file="$LAB_KEYS_DIR/client.key" ;;
-      wireguard-preshared-key) file="$LAB_KEYS_DIR/psk" ;;
-    esac
-    if ! err=$(tr -d '\n' <"$file" | "$tvpn" --config-dir "$LAB_DEMO_CONFIG" secrets set "$name" 2>&1); then
-      tvpn_log "warning: storing $name in the keyring failed: $err"
-      return 0
-    fi
-  done
-  tvpn_log "keyring: client private key and preshared key stored for the demo profile"
+  "${demo[@]}" --no-keychain >/dev/null || tvpn_die "tvpn lab-demo could not write the demo profile"
 }
 
 lab_require_images() {
@@ -250,7 +195,6 @@ lab_up() {
   fi
 
   lab_write_demo_profile
-  lab_store_demo_secrets
   tvpn_log ""
   tvpn_log "lab up in $((SECONDS - start)) s"
   lab_summary

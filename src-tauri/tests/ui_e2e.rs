@@ -130,7 +130,7 @@ impl Driver {
             .env("TVPN_CONFIG_DIR", config_dir)
             .env("TVPN_OPEN_SETTINGS", "1")
             .env_remove("TVPN_DEMO")
-            .env_remove("TVPN_DEMO_CONFIG")
+            .env_remove("TVPN_LAB_STATE")
             .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             .env("NO_AT_BRIDGE", "1")
@@ -648,32 +648,34 @@ async fn t5_a_picked_wg_quick_file_is_planned_and_imported() {
 
 #[tokio::test]
 async fn t6_the_demo_is_offered_and_adopted_with_the_labs_keys() {
+    use tvpn_core::settings::demo::{self, LabState};
+
     let store = keyring();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config");
     let file = config.join("settings.toml");
-    // A demo profile as `scripts/lab up` writes it, and its key in the keyring.
-    let demo_dir = dir.path().join("demo-config");
-    let mut demo = Settings::new_custom_wireguard();
-    demo.profile = "lab-demo".into();
-    demo.vpn.wireguard.endpoint = Some("10.222.0.3:51820".parse().unwrap());
-    demo.vpn.wireguard.public_key = Some(PUBLIC_KEY.into());
-    demo.vpn.wireguard.addresses = vec!["10.66.66.2/32".parse().unwrap()];
-    demo.stack.project = "tvpn-lab-demo".into();
-    demo.save(&demo_dir.join("settings.toml")).unwrap();
-    store
-        .set(
-            "lab-demo",
-            SecretKind::WireguardPrivateKey,
-            &PRIVATE_KEY.to_owned().into(),
-        )
+    // A lab state folder as `scripts/lab up` leaves it: its keys, and its
+    // demo profile (written by `tvpn lab-demo`).
+    let lab = LabState::new(dir.path().join("lab-state"));
+    let keys = lab.dir().join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    for (name, key) in [
+        ("server.pub", PUBLIC_KEY),
+        ("client.key", PRIVATE_KEY),
+        ("psk", "FpCyhws9cxwWoV4xELtfJvjJN+zQVRPISllRWgeopVE="),
+    ] {
+        std::fs::write(keys.join(name), format!("{key}\n")).unwrap();
+    }
+    demo::write(&lab, &lab.config_dir().join("settings.toml"), None).unwrap();
+    let lab_profile = Settings::load(&lab.config_dir().join("settings.toml"))
+        .unwrap()
         .unwrap();
 
     let d = Driver::launch_with(
         "t6",
         &config,
         4660,
-        &[("TVPN_DEMO_CONFIG", demo_dir.to_str().unwrap())],
+        &[("TVPN_LAB_STATE", lab.dir().to_str().unwrap())],
     )
     .await;
     assert_eq!(
@@ -689,9 +691,17 @@ async fn t6_the_demo_is_offered_and_adopted_with_the_labs_keys() {
 
     assert_eq!(
         Settings::load(&file).unwrap().expect("no settings file"),
-        demo
+        lab_profile
     );
-    store
-        .delete("lab-demo", SecretKind::WireguardPrivateKey)
-        .unwrap();
+    assert_eq!(
+        store
+            .get(demo::PROFILE, SecretKind::WireguardPrivateKey)
+            .unwrap()
+            .expect("the key is not in the Secret Service")
+            .expose_secret(),
+        PRIVATE_KEY
+    );
+    for kind in SecretKind::ALL {
+        store.delete(demo::PROFILE, kind).unwrap();
+    }
 }

@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 use tvpn_core::paths::AppPaths;
 
 mod import_env;
+#[cfg(feature = "lab")]
+mod lab_demo;
 mod secrets;
 mod stack;
 mod status;
@@ -96,6 +98,10 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The test lab's demo profile and its keys (scripts/lab up).
+    #[cfg(feature = "lab")]
+    #[command(hide = true)]
+    LabDemo(lab_demo::LabDemoArgs),
 }
 
 fn init_tracing(verbose: u8) {
@@ -153,6 +159,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Secrets(cmd) => secrets::run(&paths, cmd).await.map(|()| ExitCode::SUCCESS),
         Command::WebuiPassword { show, copy, set } => webui::run(&paths, show, copy, set).await,
         Command::ImportEnv { file, dry_run } => import_env::run(&paths, &file, dry_run)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        #[cfg(feature = "lab")]
+        Command::LabDemo(args) => lab_demo::run(&paths, args)
             .await
             .map(|()| ExitCode::SUCCESS),
     }

@@ -1,17 +1,17 @@
 //! "Try the demo": the lab's VPN on this machine's Docker engine.
 //!
 //! As with `scripts/run`: the demo is offered when the app was started with
-//! `TVPN_DEMO=1` or when the lab has written its demo profile
-//! (`lab/.state/demo-config/settings.toml` in the repository), and never
-//! with `TVPN_DEMO=0`. Trying it copies that profile into the app's settings
-//! file; its secrets are the ones `scripts/lab up` stored in the keychain
-//! under the profile `lab-demo`. With `TVPN_DEMO=1` and no demo profile yet,
+//! `TVPN_DEMO=1` or when the lab is up (`scripts/lab up` has written its
+//! demo profile, `lab/.state/demo-config/settings.toml` in the repository),
+//! and never with `TVPN_DEMO=0`. Trying it writes the same profile, made by
+//! the core from the lab's state folder (its fresh keys), into the app's
+//! settings file, and the lab's keys into the keychain under the profile
+//! `lab-demo`, all or nothing. With `TVPN_DEMO=1` and the lab not up yet,
 //! the lab is started first (`scripts/lab up`, which builds what is missing).
 
 use std::path::{Path, PathBuf};
 
-use tvpn_core::secrets::{SecretKind, SecretStore};
-use tvpn_core::settings::Settings;
+use tvpn_core::secrets::SecretStore;
 
 use super::settings_form::DemoOffer;
 use super::CommandError;
@@ -21,7 +21,10 @@ use super::CommandError;
 pub struct DemoSource {
     /// The repository (with `scripts/lab`).
     pub repo_root: PathBuf,
-    /// The lab's demo profile.
+    /// The lab's state folder (`lab/.state`): its keys, and its own demo
+    /// profile once it is up.
+    pub state_dir: PathBuf,
+    /// The lab's demo profile, there once the lab is up.
     pub settings_file: PathBuf,
     /// `TVPN_DEMO`: `1` offers it (and may start the lab), `0` never.
     pub demo_env: Option<String>,
@@ -29,23 +32,34 @@ pub struct DemoSource {
 
 impl DemoSource {
     /// The repository the app was built from, and `TVPN_DEMO`.
-    /// `TVPN_DEMO_CONFIG` names another demo profile dir (for tests).
+    /// `TVPN_LAB_STATE` names another lab state folder (for tests).
     pub fn from_env() -> Self {
         let repo_root = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let mut source = Self::in_repo(repo_root, std::env::var("TVPN_DEMO").ok());
-        if let Some(dir) = std::env::var_os("TVPN_DEMO_CONFIG").filter(|d| !d.is_empty()) {
-            source.settings_file = PathBuf::from(dir).join("settings.toml");
+        if let Some(dir) = std::env::var_os("TVPN_LAB_STATE").filter(|d| !d.is_empty()) {
+            source = source.with_state_dir(PathBuf::from(dir));
         }
         source
     }
 
     pub fn in_repo(repo_root: PathBuf, demo_env: Option<String>) -> Self {
+        let state_dir = repo_root.join("lab/.state");
         Self {
-            settings_file: repo_root.join("lab/.state/demo-config/settings.toml"),
+            settings_file: lab_profile(&state_dir),
+            state_dir,
             repo_root,
             demo_env,
+        }
+    }
+
+    /// The same, with the lab's state in `state_dir`.
+    pub fn with_state_dir(self, state_dir: PathBuf) -> Self {
+        Self {
+            settings_file: lab_profile(&state_dir),
+            state_dir,
+            ..self
         }
     }
 
@@ -75,6 +89,11 @@ impl DemoSource {
             && self.demo_env.as_deref() == Some("1")
             && self.lab_script().is_file()
     }
+}
+
+/// The demo profile `scripts/lab up` writes into the lab's state folder.
+fn lab_profile(state_dir: &Path) -> PathBuf {
+    state_dir.join("demo-config").join("settings.toml")
 }
 
 /// `scripts/lab up`: builds the lab images when missing, starts the lab and
@@ -108,43 +127,38 @@ pub async fn start_lab(source: &DemoSource) -> Result<(), CommandError> {
     })
 }
 
-/// Copies the demo profile into `settings_file` (which must not exist yet),
-/// once its keys are in the keychain.
+/// Writes the demo profile for the lab into `settings_file` (which must
+/// not exist yet) and its keys into `store`, once the lab is up.
 pub fn adopt(
     source: &DemoSource,
     settings_file: &Path,
     store: &dyn SecretStore,
 ) -> Result<(), CommandError> {
-    if !cfg!(feature = "lab") {
-        return Err(CommandError::msg(
+    #[cfg(not(feature = "lab"))]
+    {
+        let _ = (source, settings_file, store);
+        Err(CommandError::msg(
             "this build of Torrent VPN has no demo (the test lab is not part of it)",
-        ));
+        ))
     }
-    if settings_file.exists() {
-        return Err(CommandError::msg(format!(
-            "{} exists already: the demo is only offered before the first setup",
-            settings_file.display()
-        )));
-    }
-    let demo = Settings::load(&source.settings_file)
-        .map_err(|e| CommandError::msg(format!("the demo profile cannot be read: {e}")))?
-        .ok_or_else(|| {
-            CommandError::msg(format!(
-                "the lab has not written {} yet: run ./scripts/lab up (or start the app with \
-                 TVPN_DEMO=1)",
+    #[cfg(feature = "lab")]
+    {
+        if settings_file.exists() {
+            return Err(CommandError::msg(format!(
+                "{} exists already: the demo is only offered before the first setup",
+                settings_file.display()
+            )));
+        }
+        if !source.settings_file.is_file() {
+            return Err(CommandError::msg(format!(
+                "the lab is not up ({} is missing): run ./scripts/lab up (or start the app \
+                 with TVPN_DEMO=1)",
                 source.settings_file.display()
-            ))
-        })?;
-    let stored = store
-        .get(&demo.profile, SecretKind::WireguardPrivateKey)
-        .map_err(|e| CommandError::msg(e.to_string()))?;
-    if stored.is_none() {
-        return Err(CommandError::msg(format!(
-            "the lab's WireGuard key for profile {:?} is not in this keychain: run \
-             ./scripts/lab up in the same session as the app (it stores the keys)",
-            demo.profile
-        )));
+            )));
+        }
+        let lab = tvpn_core::settings::demo::LabState::new(&source.state_dir);
+        tvpn_core::settings::demo::write(&lab, settings_file, Some(store))
+            .map(|_| ())
+            .map_err(|e| CommandError::msg(format!("the demo profile: {e}")))
     }
-    demo.save(settings_file)
-        .map_err(|e| CommandError::msg(format!("saving the settings: {e}")))
 }

@@ -429,9 +429,25 @@ fn a_wg_quick_text_import_stores_the_key_and_the_settings() {
     assert!(err.message.contains("from its path"), "{err:?}");
 }
 
+/// The lab's state folder as `scripts/lab up` leaves it before writing the
+/// demo profile: fresh keys.
+fn lab_keys(state: &Path) {
+    let keys = state.join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    for (name, key) in [
+        ("server.pub", PUBLIC_KEY),
+        ("client.key", PRIVATE_KEY),
+        ("psk", "FpCyhws9cxwWoV4xELtfJvjJN+zQVRPISllRWgeopVE="),
+    ] {
+        std::fs::write(keys.join(name), format!("{key}\n")).unwrap();
+    }
+}
+
 #[cfg(feature = "lab")]
 #[test]
-fn the_demo_is_offered_like_scripts_run_and_copied_with_its_keys() {
+fn the_demo_is_offered_like_scripts_run_and_written_with_the_labs_keys() {
+    use tvpn_core::settings::demo::{self as lab_demo, LabState};
+
     let repo = tempfile::tempdir().unwrap();
     let config = tempfile::tempdir().unwrap();
     let file = config.path().join("settings.toml");
@@ -443,12 +459,17 @@ fn the_demo_is_offered_like_scripts_run_and_copied_with_its_keys() {
             .available
     );
 
-    let mut demo_settings = Settings::new_custom_wireguard();
-    demo_settings.profile = "lab-demo".into();
-    demo_settings.vpn.wireguard.endpoint = Some("10.222.0.3:51820".parse().unwrap());
-    demo_settings.vpn.wireguard.public_key = Some(PUBLIC_KEY.into());
-    demo_settings.vpn.wireguard.addresses = vec!["10.66.66.2/32".parse().unwrap()];
-    demo_settings.save(&source.settings_file).unwrap();
+    // Keys, but the lab is not up yet.
+    lab_keys(&source.state_dir);
+    let store = MemoryStore::default();
+    let err = demo::adopt(&source, &file, &store).unwrap_err();
+    assert!(err.message.contains("scripts/lab up"), "{err:?}");
+    assert!(!file.exists());
+    assert!(nothing_stored(&store, lab_demo::PROFILE));
+
+    // `scripts/lab up` wrote its profile (`tvpn lab-demo`).
+    let lab = LabState::new(&source.state_dir);
+    lab_demo::write(&lab, &source.settings_file, None).unwrap();
     assert!(source.offer().available && source.offer().ready);
     assert!(
         !DemoSource::in_repo(repo.path().to_path_buf(), Some("0".into()))
@@ -456,24 +477,24 @@ fn the_demo_is_offered_like_scripts_run_and_copied_with_its_keys() {
             .available
     );
 
-    let store = MemoryStore::default();
-    let err = demo::adopt(&source, &file, &store).unwrap_err();
-    assert!(err.message.contains("scripts/lab up"), "{err:?}");
-    assert!(!file.exists());
-    store
-        .set(
-            "lab-demo",
-            SecretKind::WireguardPrivateKey,
-            &PRIVATE_KEY.to_owned().into(),
-        )
-        .unwrap();
     demo::adopt(&source, &file, &store).unwrap();
-    assert_eq!(Settings::load(&file).unwrap().unwrap(), demo_settings);
+    let lab_profile = Settings::load(&source.settings_file).unwrap().unwrap();
+    assert_eq!(Settings::load(&file).unwrap().unwrap(), lab_profile);
+    assert_eq!(lab_profile.profile, "lab-demo");
+    let key = store
+        .get("lab-demo", SecretKind::WireguardPrivateKey)
+        .unwrap()
+        .unwrap();
+    assert_eq!(key.expose_secret(), PRIVATE_KEY);
+    assert!(!std::fs::read_to_string(&file)
+        .unwrap()
+        .contains(PRIVATE_KEY));
     assert!(demo::adopt(&source, &file, &store).is_err());
 }
 
 /// A build without the `lab` feature (what `cargo tauri build` makes): no
-/// demo, even with its profile on disk and `TVPN_DEMO=1`, and no test hooks.
+/// demo, even with the lab's profile on disk and `TVPN_DEMO=1`, and no test
+/// hooks.
 #[cfg(not(feature = "lab"))]
 #[test]
 fn a_release_build_has_no_demo_and_no_test_hooks() {
@@ -483,6 +504,7 @@ fn a_release_build_has_no_demo_and_no_test_hooks() {
     std::fs::create_dir_all(repo.path().join("scripts")).unwrap();
     std::fs::write(repo.path().join("scripts/lab"), "#!/bin/sh\n").unwrap();
     let source = DemoSource::in_repo(repo.path().to_path_buf(), Some("1".into()));
+    lab_keys(&source.state_dir);
     let mut demo_settings = Settings::new_custom_wireguard();
     demo_settings.profile = "lab-demo".into();
     demo_settings.vpn.wireguard.endpoint = Some("10.222.0.3:51820".parse().unwrap());
@@ -492,15 +514,9 @@ fn a_release_build_has_no_demo_and_no_test_hooks() {
     assert!(!source.offer().available);
     assert!(!source.may_start_lab());
     let store = MemoryStore::default();
-    store
-        .set(
-            "lab-demo",
-            SecretKind::WireguardPrivateKey,
-            &PRIVATE_KEY.to_owned().into(),
-        )
-        .unwrap();
     assert!(demo::adopt(&source, &file, &store).is_err());
     assert!(!file.exists());
+    assert!(nothing_stored(&store, "lab-demo"));
     let hooks = tempfile::tempdir().unwrap();
     assert!(crate::hooks::Hooks::from_dir(Some(hooks.path().as_os_str())).is_none());
 }

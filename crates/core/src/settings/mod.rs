@@ -50,6 +50,8 @@ pub const PROVIDERS: &[&str] = &[
 ];
 
 mod commit;
+#[cfg(feature = "lab")]
+pub mod demo;
 pub mod exposure;
 mod field;
 pub mod gluetun;

@@ -854,3 +854,162 @@ fn invalid_settings_or_no_keychain_change_nothing() {
     assert!(matches!(err, CommitError::NoKeychain), "{err:?}");
     assert_eq!(std::fs::read(&file).unwrap(), before);
 }
+
+// ---- the lab's demo profile ----
+
+#[cfg(feature = "lab")]
+mod lab_demo {
+    use super::*;
+    use crate::settings::demo::{self, topology, LabState};
+
+    const SERVER_PUB: &str = "rBvyUqvwcMNCeRlQb4Kb8Y0VUbrXd6xH0gC0Bo2r5nM=";
+    const CLIENT_KEY: &str = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=";
+    const PSK: &str = "FpCyhws9cxwWoV4xELtfJvjJN+zQVRPISllRWgeopVE=";
+
+    /// A lab state folder with keys, as `scripts/lab up` leaves it.
+    fn lab() -> (tempfile::TempDir, LabState) {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("keys");
+        std::fs::create_dir_all(&keys).unwrap();
+        for (name, key) in [
+            ("server.pub", SERVER_PUB),
+            ("client.key", CLIENT_KEY),
+            ("psk", PSK),
+        ] {
+            std::fs::write(keys.join(name), format!("{key}\n")).unwrap();
+        }
+        let state = LabState::new(dir.path());
+        (dir, state)
+    }
+
+    /// The profile as `lab/lib/topology.sh` wrote it by hand before.
+    fn written_by_hand(lab: &LabState, uid: u32, gid: u32) -> Settings {
+        let text = format!(
+            r#"profile = "lab-demo"
+
+[vpn]
+provider = "custom"
+type = "wireguard"
+server_countries = []
+port_forwarding = true
+port_forwarding_provider = "protonvpn"
+
+[vpn.wireguard]
+endpoint = "10.222.0.3:51820"
+public_key = "{SERVER_PUB}"
+addresses = ["10.66.66.2/32"]
+
+[stack]
+project = "tvpn-lab-demo"
+network = "tvpn-lab-lan"
+gateway_image = "tvpn-lab/gateway:latest"
+qbittorrent_image = "tvpn-lab/qbittorrent:5.1"
+downloads_dir = "{}"
+lan_subnets = []
+bind_address = "127.0.0.1"
+webui_port = 18080
+control_port = 18000
+puid = {uid}
+pgid = {gid}
+timezone = "Etc/UTC"
+
+[monitor]
+probe_target = "10.222.0.10"
+
+[stack.gateway_env]
+LAB_UPLINK = "10.221.0.2"
+DNS_UPSTREAM_RESOLVER_TYPE = "plain"
+DNS_UPSTREAM_PLAIN_ADDRESSES = "10.222.0.53:53"
+HEALTH_TARGET_ADDRESSES = "10.222.0.10:80"
+HEALTH_ICMP_TARGET_IPS = "10.222.0.10"
+"#,
+            lab.downloads_dir().display()
+        );
+        Settings::from_toml_str(&text).unwrap()
+    }
+
+    #[test]
+    fn the_demo_profile_is_the_labs_and_is_stored_with_its_keys() {
+        let (_dir, lab) = lab();
+        let (settings, secrets) = demo::profile(&lab).unwrap();
+        #[cfg(unix)]
+        let (uid, gid) = {
+            use std::os::unix::fs::MetadataExt;
+            let meta = std::fs::metadata(lab.downloads_dir()).unwrap();
+            match (meta.uid(), meta.gid()) {
+                (0, _) => (1000, 1000),
+                ids => ids,
+            }
+        };
+        #[cfg(not(unix))]
+        let (uid, gid) = (1000, 1000);
+        assert_eq!(settings, written_by_hand(&lab, uid, gid));
+        assert_eq!(secrets.len(), 2);
+
+        let file = lab.config_dir().join("settings.toml");
+        let store = MemoryStore::default();
+        let done = demo::write(&lab, &file, Some(&store)).unwrap();
+        assert_eq!(done.secrets_stored, 2);
+        assert_eq!(Settings::load(&file).unwrap(), Some(settings.clone()));
+        let key = store
+            .get(demo::PROFILE, SecretKind::WireguardPrivateKey)
+            .unwrap()
+            .unwrap();
+        assert_eq!(key.expose_secret(), CLIENT_KEY);
+        let psk = store
+            .get(demo::PROFILE, SecretKind::WireguardPresharedKey)
+            .unwrap()
+            .unwrap();
+        assert_eq!(psk.expose_secret(), PSK);
+
+        // Without a keychain: the settings only.
+        let other = lab.dir().join("other/settings.toml");
+        let done = demo::write(&lab, &other, None).unwrap();
+        assert_eq!(done.secrets_stored, 0);
+        assert_eq!(Settings::load(&other).unwrap(), Some(settings));
+    }
+
+    #[test]
+    fn no_demo_profile_without_the_labs_keys_and_none_half_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = LabState::new(dir.path());
+        let file = empty.config_dir().join("settings.toml");
+        let store = MemoryStore::default();
+        let err = demo::write(&empty, &file, Some(&store)).unwrap_err();
+        assert!(err.to_string().contains("scripts/lab up"), "{err}");
+        assert!(!file.exists());
+
+        let (_dir, lab) = lab();
+        std::fs::write(lab.dir().join("keys/psk"), "not a key\n").unwrap();
+        let err = demo::write(&lab, &file, Some(&store)).unwrap_err();
+        assert!(err.to_string().contains("not a WireGuard key"), "{err}");
+        assert!(store
+            .get(demo::PROFILE, SecretKind::WireguardPrivateKey)
+            .unwrap()
+            .is_none());
+    }
+
+    /// The lab's shell scripts set the topology up: the profile's
+    /// addresses must be the ones they use.
+    #[test]
+    fn the_topology_is_the_one_the_lab_scripts_set_up() {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../lab/lib/topology.sh");
+        let text = std::fs::read_to_string(&script).unwrap();
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}=")))
+                .map(|v| v.trim_matches('"').to_owned())
+                .unwrap_or_else(|| panic!("{name} is not set in {}", script.display()))
+        };
+        assert_eq!(value("LAB_NET_LAN"), topology::NET_LAN);
+        assert_eq!(value("LAB_EXIT_IP"), topology::EXIT_IP.to_string());
+        assert_eq!(value("LAB_ECHO_IP"), topology::ECHO_IP.to_string());
+        assert_eq!(
+            value("LAB_ROUTER_LAN_IP"),
+            topology::ROUTER_LAN_IP.to_string()
+        );
+        assert_eq!(value("LAB_DNS_IP"), topology::DNS_IP.to_string());
+        assert_eq!(value("LAB_DEMO_CONFIG"), "$STATE_DIR/demo-config");
+        assert_eq!(value("LAB_KEYS_DIR"), "$STATE_DIR/keys");
+    }
+}
