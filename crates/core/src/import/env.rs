@@ -33,9 +33,9 @@ pub(super) struct EnvVar {
     /// The setting it fills, or `secrets.<kind>` for a Keychain item.
     pub field: Field,
     apply: Apply,
-    /// The name this variable is another name of (gluetun's older names,
-    /// its `reader.RetroKeys`, or the qBittorrent image's): both set the
-    /// same setting, and a file should set only one.
+    /// For another name of a setting (one of gluetun's older names, its
+    /// `reader.RetroKeys`, or a common one like `LOCAL_SUBNET`): the name
+    /// every entry of that setting shares. A file should set only one.
     pub same_as: Option<&'static str>,
 }
 

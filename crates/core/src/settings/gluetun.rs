@@ -5,9 +5,9 @@
 //! successful`). The app never creates a gateway that gluetun would refuse:
 //! [`check_fields`] runs inside [`super::Settings::validate`] (so the CLI,
 //! the import plan and the settings window all refuse the same things, each
-//! naming the field), [`check`] is the same for the gateway's real release,
-//! and [`check_secrets`] runs before a gateway is created, when the Keychain
-//! has been read.
+//! naming the field), the stack runs it again as [`check`] once it knows the
+//! gateway image's release, and [`check_secrets`] runs before a gateway is
+//! created, when the Keychain has been read.
 //!
 //! Every rule cites the gluetun source it comes from (paths under
 //! `internal/configuration/settings/` unless said otherwise), read at the
@@ -907,7 +907,7 @@ pub fn check_secrets(settings: &Settings, secrets: &dyn SecretPresence) -> Vec<R
 }
 
 /// [`check_secrets`], each refusal naming its `secrets.<kind>` field.
-pub fn check_secret_fields(settings: &Settings, secrets: &dyn SecretPresence) -> Vec<FieldError> {
+fn check_secret_fields(settings: &Settings, secrets: &dyn SecretPresence) -> Vec<FieldError> {
     let mut out = Vec::new();
     let Some(p) = provider(&settings.vpn.provider) else {
         return out;
