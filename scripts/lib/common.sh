@@ -86,7 +86,18 @@ ensure_docker() {
   if ! pgrep -x dockerd >/dev/null 2>&1; then
     tvpn_log "starting dockerd (log: $log)"
     # --live-restore: containers keep running while the engine restarts.
-    tvpn_as_root setsid dockerd --live-restore >>"$log" 2>&1 </dev/null &
+    # The engine outlives this script: neither it nor the job that starts it
+    # keeps the caller's open files (a lock taken around this script would
+    # never be released).
+    (
+      for fd in /proc/"$BASHPID"/fd/*; do
+        n=${fd##*/}
+        if [ "$n" -gt 2 ] && [ "$n" -ne 255 ]; then
+          eval "exec $n>&-" 2>/dev/null
+        fi
+      done
+      tvpn_as_root setsid dockerd --live-restore >>"$log" 2>&1 </dev/null
+    ) &
   fi
   local _
   for _ in $(seq 1 60); do

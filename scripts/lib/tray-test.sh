@@ -5,8 +5,10 @@
 # show the lab's VPN exit IP, open the tray menu with xdotool and save a
 # screenshot (.artifacts/tray-menu.png), run Verify Protection through the
 # hook, then Disconnect through the hook and check that the stack's
-# containers are gone; Connect then Cancel while connecting leaves no
-# container either; Quit exits 0 and leaves a connected stack running. Ends with one line:
+# containers are gone; a leak injected while the app connects is shown, and
+# Cancel then leaves no container; 20 rounds of `tvpn connect` in a shell
+# and a click on Cancel in the tray each end disconnected; Quit exits 0 and
+# leaves a connected stack running. Ends with one line:
 #   tray: N passed, M failed
 #
 # scripts/test runs it inside its D-Bus session with a fresh keyring; alone it
@@ -61,6 +63,12 @@ finish() {
   done
   for pid in "${PIDS[@]}"; do
     wait "$pid" 2>/dev/null
+  done
+  # A run that failed half way leaves the lab's VPN server uncut, and no
+  # stack behind.
+  local chain
+  for chain in INPUT OUTPUT; do
+    while docker exec tvpn-lab-vpn iptables -D "$chain" -j DROP >/dev/null 2>&1; do :; done
   done
   # A run that failed half way leaves no stack behind.
   if [ -n "${TVPN_CONFIG_DIR:-}" ] && [ -n "$(stack_containers 2>/dev/null)" ]; then
@@ -262,38 +270,100 @@ stack_state=$("$TVPN" status --json 2>/dev/null | python3 -c 'import json,sys; p
 [ "$stack_state" = absent ] || die_with "tvpn status: stack [$stack_state], wanted [absent]"
 pass "disconnected in $((SECONDS - t0)) s; no container of the demo stack left"
 
-# -- Cancel while connecting: the connect task is aborted and what it had
-# started is removed (up to 3 tries: a lab connect takes about 2 s, and the
-# click must land before it ends)
+# -- the lab's VPN server cut (a knob): a connect then waits for the tunnel
+# as long as the cut lasts, which gives Cancel a step to land in.
+vpn_cut() {
+  local flag=-D chain
+  [ "$1" = on ] && flag=-I
+  for chain in INPUT OUTPUT; do
+    docker exec tvpn-lab-vpn iptables "$flag" "$chain" -j DROP >/dev/null 2>&1 || return 1
+  done
+}
+gateway_firewall() {
+  docker exec "$(docker ps -q --filter label=dev.torrentvpn.profile=lab-demo --filter label=dev.torrentvpn.role=gateway | head -n 1)" \
+    /gluetun-entrypoint lab firewall "$1" >/dev/null
+}
 app_log() {
   cat "$TVPN_CONFIG_DIR"/logs/torrent-vpn*.log 2>/dev/null
 }
+# ends_disconnected WHAT: the tray shows Disconnected, no container of the
+# stack is left, and the persisted target is "disconnected".
+ends_disconnected() {
+  wait_menu 60 status_line '^Disconnected$' || die_with "$1: the tray never showed Disconnected"
+  local deadline=$((SECONDS + 30)) target
+  while [ -n "$(stack_containers)" ] && [ "$SECONDS" -lt "$deadline" ]; do
+    sleep 0.3
+  done
+  [ -z "$(stack_containers)" ] || die_with "$1: containers left: $(stack_containers | tr '\n' ' ')"
+  target=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["target"])' "$TVPN_CONFIG_DIR/target.json" 2>/dev/null)
+  [ "$target" = disconnected ] || die_with "$1: the persisted target is [$target]"
+}
+# connecting_since LINE: whether the tray showed a connect's step since
+# line LINE of the menu history.
+connecting_since() {
+  tail -n +"$1" "$HOOKS/menu-history.jsonl" | grep -q '"status_line": *"Connecting: '
+}
+
+# -- the app's own connect: a leak injected while it waits for the tunnel is
+# reported (the monitor runs during connect), then Cancel from the tray
+# stops it and removes what it started.
+vpn_cut on || die_with "cannot cut the lab's VPN server"
+click action
+wait_menu 60 status_line '^Connecting: Waiting for the tunnel' || die_with "the connect never waited for the tunnel"
+gateway_firewall open || die_with "cannot open the gateway's firewall (lab knob)"
+wait_menu 20 status_line '^LEAK' || die_with "a leak during connect was not shown"
+app_log | grep -q "LEAK: traffic leaves outside the VPN" || die_with "a leak during connect was not logged as an event"
+gateway_firewall close
+wait_menu 20 action '^cancel$' || die_with "after the leak, the connect does not offer Cancel"
+before=$(app_log | grep -c "connect cancelled")
+click action
+ends_disconnected "Cancel of the app's connect"
+[ "$(app_log | grep -c "connect cancelled")" -gt "$before" ] || die_with "the app's connect was not cancelled"
+vpn_cut off
+pass "a leak during connect shown as [LEAK]; Cancel then left no container"
+
+# -- 20 rounds: `tvpn connect` in a shell, Cancel (or Disconnect, when the
+# connect won the race) from the tray. Every other round the VPN server is
+# cut, so Cancel lands while the connect waits for its tunnel. Each round
+# ends disconnected, with no container and the target "disconnected"; the
+# tray showed the connect's steps in every round.
+ROUNDS=${TVPN_TRAY_ROUNDS:-20}
 cancelled=0
-for try in 1 2 3; do
-  before=$(app_log | grep -c "connect cancelled")
-  click action
-  wait_menu 20 action '^cancel$' || die_with "Connect (try $try) never offered Cancel"
-  click action
-  wait_menu 60 status_line '^(Disconnected|Protected.*)$' ||
-    die_with "after Cancel (try $try), the status is [$(menu_field status_line)]"
-  if [ "$(app_log | grep -c "connect cancelled")" -gt "$before" ]; then
-    cancelled=1
-    break
+for round in $(seq 1 "$ROUNDS"); do
+  cut=$((round % 2))
+  [ "$cut" = 1 ] && { vpn_cut on || die_with "round $round: cannot cut the VPN server"; }
+  from=$(($(wc -l <"$HOOKS/menu-history.jsonl") + 1))
+  "$TVPN" connect >"$WORK/connect.out" 2>&1 &
+  cli=$!
+  if [ "$cut" = 1 ]; then
+    wait_menu 60 status_line '^Connecting: Waiting for the tunnel' ||
+      die_with "round $round: the tray never showed the shell's connect waiting for the tunnel"
+  else
+    wait_menu 60 status_line '^(Connecting: |Protected)' ||
+      die_with "round $round: the tray never showed the shell's connect"
   fi
-  echo "     (try $try: the connect ended before the Cancel click; again)"
-  wait_menu 30 action '^disconnect$' || die_with "after the connect, the action is [$(menu_field action)]"
+  shown=$(menu_field status_line)
   click action
-  wait_menu 60 status_line '^Disconnected$' || die_with "the tray never showed Disconnected"
+  rc=
+  for _ in $(seq 1 600); do
+    kill -0 "$cli" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$cli" 2>/dev/null && die_with "round $round: tvpn connect did not end after the click"
+  wait "$cli"
+  rc=$?
+  if [ "$rc" = 3 ]; then
+    cancelled=$((cancelled + 1))
+  elif [ "$rc" != 0 ] || [ "$cut" = 1 ]; then
+    cat "$WORK/connect.out" >&2
+    die_with "round $round (cut=$cut): tvpn connect exited $rc after a click on [$shown]"
+  fi
+  ends_disconnected "round $round"
+  connecting_since "$from" || die_with "round $round: the tray never showed a step of the shell's connect"
+  [ "$cut" = 1 ] && vpn_cut off
 done
-[ "$cancelled" = 1 ] || die_with "Cancel never landed while connecting (3 tries)"
-wait_menu 60 status_line '^Disconnected$' || die_with "after Cancel, the status is [$(menu_field status_line)]"
-deadline=$((SECONDS + 30))
-while [ -n "$(stack_containers)" ] && [ "$SECONDS" -lt "$deadline" ]; do
-  sleep 0.5
-done
-[ -z "$(stack_containers)" ] || die_with "containers left after Cancel: $(stack_containers | tr '\n' ' ')"
-last_step=$(grep -o '"status_line": *"Connecting[^"]*' "$HOOKS/menu-history.jsonl" | tail -n 1 | sed 's/.*"Connecting/Connecting/')
-pass "Cancel during [$last_step]: no container left"
+[ "$cancelled" -ge $((ROUNDS / 2)) ] || die_with "only $cancelled of $ROUNDS connects were cancelled"
+pass "$ROUNDS rounds of tvpn connect + a click in the tray: $cancelled cancelled, every round disconnected with no container"
 
 # -- the tray never fell back to "Status unknown" once the monitor ran (an
 # unchanged snapshot is kept fresh by the monitor's heartbeat)

@@ -76,3 +76,40 @@ impl Clipboard for Notifying {
         self.inner.clear()
     }
 }
+
+/// Put the Web UI password on the clipboard for a minute and say so in a
+/// notification (`opening`: the Web UI is being opened too).
+pub async fn copy_webui_password(
+    app: &tauri::AppHandle,
+    manager: Option<&tvpn_core::stack::StackManager>,
+    opening: bool,
+) {
+    let Some(manager) = manager else {
+        crate::notify::notify(app, "Web UI password", "Torrent VPN is not set up yet.");
+        return;
+    };
+    let login = webui::login_for(manager.settings(), manager.secrets()).await;
+    let (title, body) = match login {
+        Ok(webui::WebUiLogin {
+            password: Some(password),
+            username,
+            ..
+        }) => match copy_for_a_minute(password) {
+            Ok(()) if opening => (
+                "Web UI password copied",
+                format!("Log in as {username} and paste it; the clipboard is cleared in 60 s."),
+            ),
+            Ok(()) => (
+                "Web UI password copied",
+                format!("For user {username}; the clipboard is cleared in 60 s."),
+            ),
+            Err(e) => ("Web UI password not copied", e),
+        },
+        Ok(_) => (
+            "No Web UI password yet",
+            "It is made at the first Connect.".to_owned(),
+        ),
+        Err(e) => ("Web UI password not copied", e.to_string()),
+    };
+    crate::notify::notify(app, title, &body);
+}

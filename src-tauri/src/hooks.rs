@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
-use tauri::AppHandle;
+
+use crate::runtime::{Event, Runtime};
 
 pub const ENV: &str = "TVPN_TEST_HOOKS";
 const COMMAND_FILE: &str = "command";
@@ -77,8 +78,9 @@ impl Hooks {
         }
     }
 
-    /// Menu item ids written to the command file, forever.
-    pub async fn watch_commands(self, app: AppHandle) {
+    /// Menu item ids written to the command file, forever: each handled
+    /// exactly like a click on that item.
+    pub async fn watch_commands(self, rt: Runtime) {
         let file = self.dir.join(COMMAND_FILE);
         loop {
             tokio::time::sleep(POLL).await;
@@ -88,14 +90,7 @@ impl Hooks {
             let _ = std::fs::remove_file(&file);
             for id in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
                 tracing::info!(item = id, "test hook: menu item");
-                let id = id.to_owned();
-                let handle = app.clone();
-                // On the main thread, like a real click.
-                if let Err(e) =
-                    app.run_on_main_thread(move || crate::tray::on_menu_item(&handle, &id))
-                {
-                    tracing::warn!(error = %e, "test hook: cannot dispatch");
-                }
+                rt.send(Event::Menu(id.to_owned()));
             }
         }
     }

@@ -10,12 +10,11 @@ mod commands;
 mod hooks;
 mod logging;
 pub mod menu_model;
+mod notify;
 mod platform;
 pub mod prefs;
 pub mod runtime;
 mod tray;
-
-use std::sync::Arc;
 
 use tauri::{Manager, RunEvent};
 use tvpn_core::paths::AppPaths;
@@ -33,6 +32,7 @@ pub fn run() -> anyhow::Result<()> {
     let _log_guard = logging::init(paths.log_dir())?;
     tracing::info!(config = %paths.config_dir().display(), "starting");
 
+    let (rt, inbox) = runtime::Runtime::new(paths.clone());
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             if let Err(e) = show_settings(app) {
@@ -42,10 +42,7 @@ pub fn run() -> anyhow::Result<()> {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_autostart::Builder::new().build())
-        .manage(Arc::new(runtime::Runtime::new(
-            paths.clone(),
-            hooks::Hooks::from_env(),
-        )))
+        .manage(rt.clone())
         .manage(AppState { paths })
         .invoke_handler(tauri::generate_handler![
             commands::get_status,
@@ -60,16 +57,15 @@ pub fn run() -> anyhow::Result<()> {
             prefs::set_tray_prefs,
             runtime::last_verify,
         ])
-        .setup(|app| {
+        .setup(move |app| {
             platform::configure_app(app);
             let handle = app.handle().clone();
             let items = tray::build(&handle)?;
-            let rt = Arc::clone(app.state::<Arc<runtime::Runtime>>().inner());
-            tauri::async_runtime::spawn(tray::refresh_loop(Arc::clone(&rt), items));
-            tauri::async_runtime::spawn(runtime::supervise(handle.clone(), Arc::clone(&rt)));
-            if let Some(h) = rt.hooks() {
-                tauri::async_runtime::spawn(h.clone().watch_commands(handle.clone()));
+            let hooks = hooks::Hooks::from_env();
+            if let Some(h) = &hooks {
+                tauri::async_runtime::spawn(h.clone().watch_commands(rt.clone()));
             }
+            runtime::start(&handle, &rt, inbox, items, hooks);
             if std::env::var_os("TVPN_OPEN_SETTINGS").is_some() {
                 show_settings(&handle)?;
             }

@@ -69,14 +69,8 @@ impl Action {
     }
 }
 
-/// What the app itself is doing (not the stack's state).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Busy {
-    /// A disconnect, or the clean-up after a cancelled connect.
-    pub disconnecting: bool,
-    /// "Verify Protection…" is running.
-    pub verifying: bool,
-}
+/// What the session is doing (not the stack's state).
+pub use tvpn_core::session::Busy;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Prefs {
@@ -311,6 +305,7 @@ mod tests {
 
     const NOW: u64 = 1_000_000;
     const IDLE: Busy = Busy {
+        connecting: false,
         disconnecting: false,
         verifying: false,
     };
@@ -650,7 +645,7 @@ mod tests {
     fn busy_disables_what_is_running() {
         let disconnecting = Busy {
             disconnecting: true,
-            verifying: false,
+            ..IDLE
         };
         let prefs = Prefs {
             launch_at_login: false,
@@ -673,8 +668,8 @@ mod tests {
         );
         assert_eq!(m.action, Action::Disconnecting, "a cancel in progress");
         let verifying = Busy {
-            disconnecting: false,
             verifying: true,
+            ..IDLE
         };
         let m = menu_model(&protected(), &verifying, &Prefs::default(), NOW);
         assert_eq!(m.verify_text, "Verifying Protection…");

@@ -4,11 +4,10 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::Runtime;
+use crate::runtime::{Event, Runtime};
 
 const FILE_NAME: &str = "tray-prefs.json";
 
@@ -78,14 +77,18 @@ impl TrayPrefs {
 
 /// The tray preferences, for the settings window.
 #[tauri::command]
-pub fn get_tray_prefs(rt: tauri::State<'_, Arc<Runtime>>) -> TrayPrefs {
-    rt.prefs()
+pub fn get_tray_prefs(rt: tauri::State<'_, Runtime>) -> TrayPrefs {
+    rt.view().prefs
 }
 
 /// Save the tray preferences; the tray applies them at once.
 #[tauri::command]
-pub fn set_tray_prefs(rt: tauri::State<'_, Arc<Runtime>>, prefs: TrayPrefs) -> Result<(), String> {
-    rt.set_prefs(prefs).map_err(|e| e.to_string())
+pub fn set_tray_prefs(rt: tauri::State<'_, Runtime>, prefs: TrayPrefs) -> Result<(), String> {
+    prefs
+        .save(rt.paths().config_dir())
+        .map_err(|e| e.to_string())?;
+    rt.send(Event::Prefs(prefs));
+    Ok(())
 }
 
 #[cfg(test)]

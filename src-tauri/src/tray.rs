@@ -1,26 +1,20 @@
 //! The tray: built once, then updated in place from the menu model with
 //! setters only (the menu is never rebuilt).
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use serde::Serialize;
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Wry};
 use tauri_plugin_autostart::ManagerExt as _;
-use tauri_plugin_opener::OpenerExt as _;
 use tvpn_core::monitor::now_ms;
 
-use crate::menu_model::{Action, MenuModel, TrayIcon as Icon};
+use crate::hooks::Hooks;
+use crate::menu_model::{MenuModel, TrayIcon as Icon};
 use crate::platform;
-use crate::runtime::Runtime;
+use crate::runtime::{Event, Runtime};
 
 const TRAY_ID: &str = "main";
-/// The tray is refreshed at least this often (the stale rule needs time to
-/// pass, not only new snapshots).
-const REFRESH: Duration = Duration::from_secs(1);
 
 /// Menu item ids (also what the test hook's command file names).
 pub mod ids {
@@ -77,10 +71,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<Items> {
     )?;
     let verify = MenuItem::with_id(app, ids::VERIFY, "Verify Protection…", false, None::<&str>)?;
     let settings = MenuItem::with_id(app, ids::SETTINGS, "Settings…", true, None::<&str>)?;
-    let at_login = app.autolaunch().is_enabled().unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "cannot read the launch-at-login state");
-        false
-    });
+    let at_login = launch_at_login(app);
     let login = CheckMenuItem::with_id(
         app,
         ids::LOGIN,
@@ -118,7 +109,6 @@ pub fn build(app: &AppHandle) -> tauri::Result<Items> {
         .show_menu_on_left_click(true)
         .on_menu_event(on_menu_event)
         .build(app)?;
-    app.state::<Arc<Runtime>>().set_launch_at_login(at_login);
     Ok(Items {
         tray,
         status,
@@ -212,26 +202,13 @@ struct Applied<'a> {
     model: &'a MenuModel,
 }
 
-/// Apply the model whenever the snapshot changes, and at least every second.
-pub async fn refresh_loop(rt: Arc<Runtime>, items: Items) {
-    let mut tick = tokio::time::interval(REFRESH);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            () = rt.refreshed() => {}
-        }
-        let model = rt.model(now_ms());
-        if let Some(last) = rt.show(&model) {
-            apply(&rt, &items, &model, last.as_ref());
-        }
-    }
-}
-
-fn apply(rt: &Runtime, items: &Items, model: &MenuModel, last: Option<&MenuModel>) {
+/// Apply `model` (the tray showed `last`); with the test hooks on, write it
+/// to the hook dir too.
+pub fn apply(items: &Items, model: &MenuModel, last: Option<&MenuModel>, hooks: Option<&Hooks>) {
     if let Err(e) = items.apply(model, last) {
         tracing::warn!(error = %e, "tray update failed");
     }
-    if let Some(h) = rt.hooks() {
+    if let Some(h) = hooks {
         let applied = Applied {
             at_ms: now_ms(),
             model,
@@ -241,88 +218,37 @@ fn apply(rt: &Runtime, items: &Items, model: &MenuModel, last: Option<&MenuModel
     }
 }
 
+/// A click: the runtime's task handles it.
 fn on_menu_event(app: &AppHandle, event: MenuEvent) {
-    on_menu_item(app, event.id().as_ref());
-}
-
-/// Handle a click on the item `id` (also called by the test hook).
-pub fn on_menu_item(app: &AppHandle, id: &str) {
-    let rt = Arc::clone(app.state::<Arc<Runtime>>().inner());
-    let result = match id {
-        ids::ACTION => {
-            on_action(app, &rt);
-            Ok(())
-        }
-        ids::SETTINGS => crate::show_settings(app).map_err(|e| e.to_string()),
-        ids::OPEN_WEBUI => match rt.webui_url() {
-            Some(url) => {
-                // The login page asks for the password: it is on the
-                // clipboard, and a notification says so.
-                rt.copy_webui_password(app, true);
-                app.opener()
-                    .open_url(url, None::<&str>)
-                    .map_err(|e| e.to_string())
-            }
-            None => Ok(()),
-        },
-        ids::COPY_PASSWORD => {
-            rt.copy_webui_password(app, false);
-            Ok(())
-        }
-        ids::VERIFY => {
-            rt.verify(app);
-            Ok(())
-        }
-        ids::LOGIN => toggle_login(app, &rt),
-        ids::LOGS => {
-            let dir = rt.paths().log_dir().to_path_buf();
-            app.opener()
-                .open_path(dir.to_string_lossy(), None::<&str>)
-                .map_err(|e| e.to_string())
-        }
-        ids::QUIT => {
-            // The stack keeps running: the kill switch protects without the app.
-            tracing::info!("quit (the stack keeps running)");
-            app.exit(0);
-            Ok(())
-        }
-        _ => Ok(()),
-    };
-    if let Err(e) = result {
-        tracing::warn!(item = id, error = %e, "menu action failed");
+    match app.try_state::<Runtime>() {
+        Some(rt) => rt.send(Event::Menu(event.id().as_ref().to_owned())),
+        None => tracing::warn!("a menu click before the runtime started"),
     }
 }
 
-/// The action item does what the tray showed when it was clicked.
-fn on_action(app: &AppHandle, rt: &Arc<Runtime>) {
-    let Some(shown) = rt.last_model() else {
-        return;
-    };
-    if !shown.action_enabled {
-        return;
-    }
-    match shown.action {
-        Action::Connect => rt.connect(app),
-        Action::Disconnect => rt.disconnect(app),
-        Action::Cancel => rt.cancel(app),
-        Action::SetUp | Action::FixSettings => {
-            if let Err(e) = crate::show_settings(app) {
-                tracing::warn!(error = %e, "cannot show settings");
-            }
-        }
-        Action::Disconnecting => {}
-    }
-}
-
-fn toggle_login(app: &AppHandle, rt: &Runtime) -> Result<(), String> {
+/// Turn Launch at Login over: the state it is in now (whatever happened),
+/// and whether that worked.
+pub fn toggle_login(app: &AppHandle) -> (bool, Result<(), String>) {
     let auto = app.autolaunch();
-    let enabled = auto.is_enabled().map_err(|e| e.to_string())?;
+    let enabled = match auto.is_enabled() {
+        Ok(e) => e,
+        Err(e) => return (false, Err(e.to_string())),
+    };
     let result = if enabled {
         auto.disable()
     } else {
         auto.enable()
     };
-    // Whatever happened, show the real state.
-    rt.set_launch_at_login(auto.is_enabled().unwrap_or(enabled));
-    result.map_err(|e| e.to_string())
+    (
+        auto.is_enabled().unwrap_or(enabled),
+        result.map_err(|e| e.to_string()),
+    )
+}
+
+/// Whether the app starts at login now.
+pub fn launch_at_login(app: &AppHandle) -> bool {
+    app.autolaunch().is_enabled().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot read the launch-at-login state");
+        false
+    })
 }

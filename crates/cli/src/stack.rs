@@ -6,7 +6,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use tvpn_core::paths::AppPaths;
-use tvpn_core::stack::{Progress, StackError, StackManager};
+use tvpn_core::progress::now_ms;
+use tvpn_core::stack::{CancelToken, Progress, StackError, StackManager};
 
 /// Test hook: abort the process right after connect step N is done, like a
 /// crash, to prove that reconcile copes with every half state.
@@ -14,6 +15,8 @@ pub const ABORT_AFTER_STEP_ENV: &str = "TVPN_TEST_ABORT_AFTER_STEP";
 
 /// Exit code when the Docker engine is not running (as `tvpn status`).
 const EXIT_NO_DOCKER: u8 = 2;
+/// Exit code of a connect cancelled (Ctrl-C, Disconnect or Cancel elsewhere).
+const EXIT_CANCELLED: u8 = 3;
 
 pub async fn open(paths: &AppPaths) -> Result<StackManager, ExitCode> {
     match StackManager::open(paths).await {
@@ -82,7 +85,19 @@ pub async fn connect(paths: &AppPaths, json: bool) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let mut print = printer(json);
-    match manager.connect(&mut print).await {
+    // Ctrl-C cancels: what the connect started is removed before it ends.
+    let cancel = CancelToken::new();
+    let on_interrupt = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        })
+    };
+    let result = manager.connect(&mut print, &cancel).await;
+    on_interrupt.abort();
+    match result {
         Ok(c) => {
             if json {
                 println!(
@@ -108,6 +123,13 @@ pub async fn connect(paths: &AppPaths, json: bool) -> anyhow::Result<ExitCode> {
                 println!("qBittorrent Web UI: {}", c.webui_url);
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Err(e) if matches!(e.root(), StackError::Cancelled) => {
+            if json {
+                println!("{}", serde_json::json!({ "event": "cancelled" }));
+            }
+            eprintln!("tvpn: connect cancelled; what it started was removed");
+            Ok(ExitCode::from(EXIT_CANCELLED))
         }
         Err(e) => {
             if json {
@@ -172,27 +194,17 @@ pub async fn verify(paths: &AppPaths, json: bool) -> anyhow::Result<ExitCode> {
     };
     match tvpn_core::verify::verify(&manager).await {
         Ok(checks) => {
-            let ok = checks.iter().all(|c| c.ok);
+            let report = tvpn_core::verify::Report::from_checks(checks, now_ms());
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "protected": ok, "checks": checks })
-                );
+                println!("{}", serde_json::to_string(&report)?);
             } else {
-                for c in &checks {
+                for c in &report.checks {
                     let mark = if c.ok { "ok  " } else { "FAIL" };
                     println!("{mark} {}: {}", c.name, c.detail);
                 }
-                println!(
-                    "{}",
-                    if ok {
-                        "Protected: every check passed"
-                    } else {
-                        "NOT protected: see the failed checks"
-                    }
-                );
+                println!("{}", report.summary);
             }
-            Ok(if ok {
+            Ok(if report.protected {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

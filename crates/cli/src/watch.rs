@@ -1,41 +1,61 @@
-//! `tvpn watch`: run the monitor (which also keeps the stack healed) and
-//! print one line per event and per snapshot change (JSON with `--json`,
-//! each with a timestamp in ms), until interrupted.
+//! `tvpn watch`: the app's session, headless. It runs the monitor (which
+//! also keeps the stack healed), follows settings changes and a connect in
+//! another process, and prints one line per event and per snapshot change
+//! (JSON with `--json`, each with a timestamp in ms) until interrupted.
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use tvpn_core::monitor::{self, MonitorOptions, MonitorOutput, State};
+use tokio::sync::mpsc;
+use tvpn_core::monitor::{HealEvent, State};
 use tvpn_core::paths::AppPaths;
-use tvpn_core::stack::HealEvent;
+use tvpn_core::session::{self, SessionOptions, Update};
 
 pub async fn run(paths: &AppPaths, json: bool) -> anyhow::Result<ExitCode> {
-    let manager = match crate::stack::open(paths).await {
-        Ok(m) => Arc::new(m),
-        Err(code) => return Ok(code),
-    };
-    let mut print = |output: MonitorOutput| {
-        if json {
-            if let Ok(line) = serde_json::to_string(&output) {
-                println!("{line}");
+    let (_commands, command_rx) = mpsc::unbounded_channel();
+    let (updates, mut update_rx) = mpsc::unbounded_channel();
+    let session = tokio::spawn(session::run(
+        paths.clone(),
+        SessionOptions::default(),
+        command_rx,
+        updates,
+    ));
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
+    loop {
+        tokio::select! {
+            _ = &mut interrupted => break,
+            update = update_rx.recv() => {
+                let Some(update) = update else { break };
+                print(&update, json);
             }
-        } else if let Some(line) = describe(&output) {
-            println!("{line}");
         }
-        let _ = std::io::stdout().flush();
-    };
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    monitor::run(manager, MonitorOptions::default(), &mut print, shutdown).await;
+    }
+    session.abort();
     Ok(ExitCode::SUCCESS)
 }
 
-fn describe(output: &MonitorOutput) -> Option<String> {
-    Some(match output {
-        MonitorOutput::Event(e) => format!("{}  {}", e.at_ms, e.message),
-        MonitorOutput::Snapshot { at_ms, snapshot } => {
+fn print(update: &Update, json: bool) {
+    // A heartbeat's re-send of an unchanged snapshot is no news.
+    if matches!(update, Update::Snapshot { refresh: true, .. }) {
+        return;
+    }
+    if json {
+        if let Ok(line) = serde_json::to_string(update) {
+            println!("{line}");
+        }
+    } else if let Some(line) = describe(update) {
+        println!("{line}");
+    }
+    let _ = std::io::stdout().flush();
+}
+
+fn describe(update: &Update) -> Option<String> {
+    Some(match update {
+        Update::Event(e) => format!("{}  {}", e.at_ms, e.message),
+        Update::Snapshot {
+            at_ms, snapshot, ..
+        } => {
             let state = match &snapshot.state {
                 State::Connecting(step) => format!("connecting: {}", step.label()),
                 State::Error(reason) => format!("error: {reason}"),
@@ -51,13 +71,15 @@ fn describe(output: &MonitorOutput) -> Option<String> {
                 .unwrap_or_default();
             format!("{at_ms}  state {state}{ip}")
         }
-        MonitorOutput::Heal(HealEvent::Reconciled { at_ms, outcome }) => format!(
+        Update::Heal(HealEvent::Reconciled { at_ms, outcome }) => format!(
             "{at_ms}  stack: {}",
             serde_json::to_string(outcome).unwrap_or_default()
         ),
-        MonitorOutput::Heal(HealEvent::Failed { at_ms, error }) => {
+        Update::Heal(HealEvent::Failed { at_ms, error }) => {
             format!("{at_ms}  heal failed: {error}")
         }
-        MonitorOutput::Heal(_) => return None,
+        Update::Unopened { error } => format!("not watching yet: {error}"),
+        Update::Opened { profile, .. } => format!("watching profile {profile}"),
+        _ => return None,
     })
 }

@@ -20,6 +20,57 @@ pub struct Check {
     pub detail: String,
 }
 
+/// The verdict both front-ends show: protected only when every check ran
+/// and passed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub at_ms: u64,
+    pub protected: bool,
+    pub summary: String,
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    pub fn from_checks(checks: Vec<Check>, at_ms: u64) -> Self {
+        let failed: Vec<&str> = checks.iter().filter(|c| !c.ok).map(|c| c.name).collect();
+        let protected = !checks.is_empty() && failed.is_empty();
+        let summary = if protected {
+            format!("Protected: all {} checks passed", checks.len())
+        } else {
+            format!(
+                "NOT protected: {} of {} checks failed ({})",
+                failed.len(),
+                checks.len(),
+                failed.join("; ")
+            )
+        };
+        Self {
+            at_ms,
+            protected,
+            summary,
+            checks,
+        }
+    }
+
+    /// Verify could not run at all: not protected, as far as anyone knows.
+    pub fn not_run(error: &StackError, at_ms: u64) -> Self {
+        Self {
+            at_ms,
+            protected: false,
+            summary: format!("Verify could not run: {error}"),
+            checks: Vec::new(),
+        }
+    }
+}
+
+/// Every check, as one [`Report`].
+pub async fn report(manager: &StackManager) -> Report {
+    match verify(manager).await {
+        Ok(checks) => Report::from_checks(checks, crate::progress::now_ms()),
+        Err(e) => Report::not_run(&e, crate::progress::now_ms()),
+    }
+}
+
 fn check(name: &'static str, ok: bool, detail: impl Into<String>) -> Check {
     Check {
         name,
@@ -191,4 +242,41 @@ async fn container_config(manager: &StackManager, gateway: &str, service: Option
         }
     }
     check(NAME, true, "checked docker inspect of every container")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries() {
+        let ok = |name| Check {
+            name,
+            ok: true,
+            detail: String::new(),
+        };
+        let r = Report::from_checks(vec![ok("a"), ok("b")], 1);
+        assert!(r.protected);
+        assert_eq!(r.summary, "Protected: all 2 checks passed");
+        let r = Report::from_checks(
+            vec![
+                ok("a"),
+                Check {
+                    name: "the kill switch blocks",
+                    ok: false,
+                    detail: "leaked".into(),
+                },
+            ],
+            1,
+        );
+        assert!(!r.protected);
+        assert_eq!(
+            r.summary,
+            "NOT protected: 1 of 2 checks failed (the kill switch blocks)"
+        );
+        // No check is no proof.
+        assert!(!Report::from_checks(Vec::new(), 1).protected);
+        let r = Report::not_run(&StackError::Cancelled, 1);
+        assert!(!r.protected && r.summary.starts_with("Verify could not run"));
+    }
 }

@@ -1,9 +1,10 @@
 //! The monitor's signal sources and actions around the pure [`Machine`]:
 //! the engine's container events, the control server, a liveness ping
 //! through the tunnel, the gateway's log, qBittorrent's `sync/maindata`,
-//! and the healer. Each source is a task sending [`Signal`]s; the loop feeds
-//! them to the machine and carries out its actions (verify the block, sync
-//! the port).
+//! and the healer (poked by the same engine events). Each source is a task
+//! sending [`Signal`]s; the loop feeds them to the machine and carries out
+//! its actions (verify the block, sync the port) as tasks of its own, all
+//! stopped with the monitor.
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -15,12 +16,13 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use tokio::sync::{mpsc, Notify};
 
+use super::heal::{heal, HealEvent, HealPoke};
 use super::machine::{Action, BlockProbe, Event, Machine, Presence, Signal};
 use super::snapshot::{now_ms, Snapshot, Transfer, VpnInfo};
 use crate::qbittorrent::{MainDataState, QbitClient, QbitError};
 use crate::secrets::SecretKind;
 use crate::stack::{engine, harden};
-use crate::stack::{labels, tunnel_ip, HealEvent, Healer, StackManager};
+use crate::stack::{labels, tunnel_ip, StackManager};
 
 /// Pacing of the signal sources.
 #[derive(Debug, Clone)]
@@ -90,10 +92,14 @@ pub async fn run_with_signals(
         });
     }
     let (heal_tx, mut heal_rx) = mpsc::unbounded_channel::<HealEvent>();
+    let (poke_heal, heal_pokes) = mpsc::unbounded_channel::<HealPoke>();
     let poke = Arc::new(Notify::new());
     let target = manager.settings().monitor.probe_target;
+    // Dropped (so aborted) with the monitor: its sources and its actions.
     let mut tasks = tokio::task::JoinSet::new();
-    tasks.spawn(engine_events(Arc::clone(&manager), tx.clone()));
+    let mut actions = tokio::task::JoinSet::new();
+    tasks.spawn(engine_events(Arc::clone(&manager), tx.clone(), poke_heal));
+    tasks.spawn(heal(Arc::clone(&manager), heal_pokes, heal_tx));
     tasks.spawn(control_poller(
         Arc::clone(&manager),
         tx.clone(),
@@ -112,16 +118,6 @@ pub async fn run_with_signals(
         tx.clone(),
         options.qbittorrent_interval,
     ));
-    {
-        let manager = Arc::clone(&manager);
-        tasks.spawn(async move {
-            let healer = Healer::new(&manager);
-            let mut send = |e: HealEvent| {
-                let _ = heal_tx.send(e);
-            };
-            healer.run(&mut send, std::future::pending()).await;
-        });
-    }
     {
         let tx = tx.clone();
         let tick = options.tick;
@@ -145,6 +141,7 @@ pub async fn run_with_signals(
     loop {
         tokio::select! {
             () = &mut shutdown => break,
+            Some(_) = actions.join_next(), if !actions.is_empty() => {}
             heal = heal_rx.recv() => {
                 if let Some(h) = heal {
                     report(MonitorOutput::Heal(h));
@@ -165,14 +162,14 @@ pub async fn run_with_signals(
                     let tx = tx.clone();
                     match action {
                         Action::VerifyBlock => {
-                            tokio::spawn(async move {
+                            actions.spawn(async move {
                                 let result = verify_block(&manager, target).await;
                                 let _ = tx.send(Signal::Block(result));
                             });
                         }
                         Action::SyncPort(port) | Action::Rebind(port) => {
                             let rebind = matches!(action, Action::Rebind(_));
-                            tokio::spawn(async move {
+                            actions.spawn(async move {
                                 match sync_port(&manager, port, rebind).await {
                                     Ok(Some(p)) => {
                                         let _ = tx.send(Signal::PortSynced(p));
@@ -188,6 +185,7 @@ pub async fn run_with_signals(
         }
     }
     tasks.abort_all();
+    actions.abort_all();
 }
 
 /// The gateway's container ID, when it runs.
@@ -206,20 +204,17 @@ async fn presence(manager: &StackManager) -> Result<Presence, crate::stack::Stac
     })
 }
 
-/// Container events of the profile → presence and gateway starts; engine
-/// loss and return.
-async fn engine_events(manager: Arc<StackManager>, tx: Tx) {
-    let mut lost = false;
+/// Container events of the profile (the monitor's one subscription) →
+/// presence and gateway starts, and a poke to the healer; engine loss and
+/// return.
+async fn engine_events(manager: Arc<StackManager>, tx: Tx, heal: mpsc::UnboundedSender<HealPoke>) {
     loop {
         match manager.docker().ping().await {
             Ok(_) => {
-                if lost {
-                    lost = false;
-                }
                 let _ = tx.send(Signal::EngineUp);
+                let _ = heal.send(HealPoke::Back);
             }
             Err(e) => {
-                lost = true;
                 let _ = tx.send(Signal::EngineDown(e.to_string()));
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
@@ -229,6 +224,8 @@ async fn engine_events(manager: Arc<StackManager>, tx: Tx) {
             let _ = tx.send(Signal::Presence(p));
         }
         let mut events = engine::profile_events(manager.docker(), &manager.settings().profile, &[]);
+        // What existed before the subscription is reconciled once too.
+        let _ = heal.send(HealPoke::Changed);
         let error = loop {
             match events.next().await {
                 Some(Ok(event)) => {
@@ -249,15 +246,22 @@ async fn engine_events(manager: Arc<StackManager>, tx: Tx) {
                             let _ = tx.send(Signal::Presence(p));
                         }
                     }
+                    if HEAL_EVENTS.contains(&action.as_str()) {
+                        let _ = heal.send(HealPoke::Changed);
+                    }
                 }
                 Some(Err(e)) => break e.to_string(),
                 None => break "the engine closed the event stream".to_owned(),
             }
         };
-        let _ = tx.send(Signal::EngineDown(error));
+        let _ = tx.send(Signal::EngineDown(error.clone()));
+        let _ = heal.send(HealPoke::Lost(error));
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
+
+/// Container events that can change what the stack needs.
+const HEAL_EVENTS: &[&str] = &["create", "start", "restart", "die", "stop", "destroy"];
 
 /// `GET /v1/vpn/status`, `/v1/publicip/ip` and the forwarded port, twice a
 /// second, or at once when the gateway's log says something changed.
@@ -542,6 +546,9 @@ async fn sync_port(
     rebind: bool,
 ) -> Result<Option<u16>, crate::stack::StackError> {
     let settings = manager.settings();
+    // A change of qBittorrent's settings: one at a time with connect,
+    // disconnect and reconcile.
+    let _operation = manager.lock_operation().await?;
     let runs = manager
         .current()
         .await?

@@ -397,7 +397,11 @@ impl Machine {
             self.vpn_restarted = false;
         }
         self.tunnel = next;
-        if self.tunnel == Tunnel::Down
+        // Down, or still coming up while a connect runs: traffic must be
+        // blocked, and that is checked.
+        let unprotected = self.tunnel == Tunnel::Down
+            || (self.tunnel == Tunnel::Unknown && self.connecting.is_some());
+        if unprotected
             && !self.verify_pending
             && (self.block.is_none() || now.saturating_sub(self.last_verify_ms) >= REVERIFY_MS)
         {
@@ -410,6 +414,18 @@ impl Machine {
         if self.engine_up == Some(false) {
             return State::DockerUnavailable;
         }
+        // A leak shows whatever else goes on, a connect included.
+        if self.presence == Some(Presence::Running) {
+            let leaked_ip = match (&self.external_ip, &self.vpn) {
+                (Some(seen), Some(vpn)) => seen != &vpn.public_ip,
+                _ => false,
+            };
+            let leaked_probe =
+                self.tunnel != Tunnel::Up && matches!(self.block, Some(BlockProbe::Leaked(_)));
+            if leaked_ip || leaked_probe {
+                return State::Leak;
+            }
+        }
         if let Some(step) = self.connecting {
             return State::Connecting(step);
         }
@@ -421,16 +437,8 @@ impl Machine {
             Some(Presence::Disconnected) => State::Disconnected,
             Some(Presence::GatewayDown | Presence::Paused) => State::Healing,
             Some(Presence::Running) => {
-                let leaked_ip = match (&self.external_ip, &self.vpn) {
-                    (Some(seen), Some(vpn)) => seen != &vpn.public_ip,
-                    _ => false,
-                };
-                if leaked_ip {
-                    return State::Leak;
-                }
                 match (self.tunnel, &self.block) {
                     (Tunnel::Up, _) => State::Protected,
-                    (Tunnel::Down, Some(BlockProbe::Leaked(_))) => State::Leak,
                     (Tunnel::Down, Some(_)) => State::KillSwitchEngaged,
                     // Down, not verified yet; or not known yet.
                     (Tunnel::Down, None) | (Tunnel::Unknown, _) => {

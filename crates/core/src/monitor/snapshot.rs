@@ -2,35 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::progress::{now_ms, ConnectStep};
 use crate::stack::StackState;
 use crate::status::{ConfigReport, EngineReport, StatusReport};
-
-/// Steps of connect, in order; shown while connecting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConnectStep {
-    Preparing,
-    Images,
-    CreatingGateway,
-    StartingGateway,
-    WaitingForTunnel,
-    StartingServices,
-    Hardening,
-}
-
-impl ConnectStep {
-    pub fn label(self) -> &'static str {
-        match self {
-            ConnectStep::Preparing => "Preparing network and volumes",
-            ConnectStep::Images => "Checking images",
-            ConnectStep::CreatingGateway => "Creating the VPN gateway",
-            ConnectStep::StartingGateway => "Starting the VPN gateway",
-            ConnectStep::WaitingForTunnel => "Waiting for the tunnel",
-            ConnectStep::StartingServices => "Starting qBittorrent",
-            ConnectStep::Hardening => "Securing qBittorrent",
-        }
-    }
-}
 
 /// The monitor's state. Every state but `Protected` means "not known safe".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,11 +128,4 @@ impl Snapshot {
         }
         snapshot
     }
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }

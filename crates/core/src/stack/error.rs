@@ -2,7 +2,7 @@
 
 use crate::docker::DockerError;
 use crate::gluetun::GluetunError;
-use crate::monitor::ConnectStep;
+use crate::progress::ConnectStep;
 use crate::qbittorrent::QbitError;
 use crate::secrets::SecretError;
 
@@ -81,6 +81,8 @@ pub enum StackError {
     },
     #[error("the settings are not usable: {0}")]
     Settings(String),
+    #[error("cancelled")]
+    Cancelled,
     #[error("{step} failed: {source}")]
     AtStep {
         step: &'static str,

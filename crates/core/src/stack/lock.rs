@@ -38,6 +38,18 @@ pub fn acquire(path: &Path) -> std::io::Result<ProfileLock> {
     Ok(ProfileLock(file))
 }
 
+/// Whether some process holds the lock of `path` now.
+pub fn is_held(path: &Path) -> bool {
+    let Ok(file) = std::fs::OpenOptions::new().read(true).open(path) else {
+        return false;
+    };
+    match file.try_lock() {
+        Ok(()) => false,
+        Err(std::fs::TryLockError::WouldBlock) => true,
+        Err(std::fs::TryLockError::Error(_)) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,6 +70,7 @@ mod tests {
         });
         std::thread::sleep(Duration::from_millis(300));
         assert!(!got.load(Ordering::SeqCst), "the lock was taken twice");
+        assert!(is_held(&path));
         drop(first);
         waiter.join().unwrap();
         assert!(got.load(Ordering::SeqCst));

@@ -20,13 +20,14 @@ use super::harden::{self, Hardened, PreSeed};
 use super::spec::{
     self, base_labels, gateway_body, qbittorrent_body, GatewaySecrets, StackNames, QBITTORRENT,
 };
+use super::target::{CancelToken, Target, TargetFile};
 use crate::docker;
 use crate::gluetun::{
     self, app_routes_for, auth_config_toml_with_routes, GluetunClient, GluetunError,
     GluetunRelease, PublicIp, VpnStatus,
 };
-use crate::monitor::ConnectStep;
 use crate::paths::AppPaths;
+use crate::progress::{ConnectStep, Progress, ProgressFn, CONNECT_STEPS};
 use crate::secrets::{KeyringStore, SecretKind, Secrets};
 use crate::settings::{gluetun as rules, image_generations, Settings, VpnType};
 
@@ -54,54 +55,76 @@ impl Default for ManagerOptions {
     }
 }
 
-/// Progress of a long operation, for the CLI and the tray.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum Progress {
-    /// Step `number` of `total` begins.
-    Step {
-        step: ConnectStep,
-        number: usize,
-        total: usize,
-    },
-    /// Step `number` of `total` is done.
-    StepDone {
-        step: ConnectStep,
-        number: usize,
-        total: usize,
-    },
-    /// An image is being pulled.
-    Pull {
-        image: String,
-        status: String,
-        current: Option<i64>,
-        total: Option<i64>,
-    },
-    /// Something worth a line of its own.
-    Note { message: String },
-}
-
-/// Where progress goes.
-pub type ProgressFn<'a> = &'a mut (dyn FnMut(Progress) + Send);
-
-/// The order of connect's steps.
-pub const CONNECT_STEPS: [ConnectStep; 7] = [
-    ConnectStep::Preparing,
-    ConnectStep::Images,
-    ConnectStep::CreatingGateway,
-    ConnectStep::StartingGateway,
-    ConnectStep::WaitingForTunnel,
-    ConnectStep::StartingServices,
-    ConnectStep::Hardening,
-];
-
 struct Steps<'a, 'b> {
     progress: &'a mut ProgressFn<'b>,
     current: Option<(ConnectStep, usize)>,
+    intent: Intent<'a>,
+}
+
+/// Whether the user still wants this connect: its token not cancelled, and
+/// the persisted target still the one it set.
+struct Intent<'a> {
+    token: &'a CancelToken,
+    target: Option<(&'a TargetFile, u64)>,
+}
+
+/// How often a connect's waits look at the persisted target.
+const INTENT_POLL: Duration = Duration::from_millis(200);
+
+impl Intent<'_> {
+    fn withdrawn(&self) -> bool {
+        self.token.is_cancelled()
+            || self
+                .target
+                .is_some_and(|(file, seq)| file.read().is_none_or(|r| r.seq != seq))
+    }
+
+    fn check(&self) -> Result<(), StackError> {
+        if self.withdrawn() {
+            Err(StackError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn until_withdrawn(&self) {
+        while !self.withdrawn() {
+            tokio::select! {
+                () = self.token.cancelled() => {}
+                () = tokio::time::sleep(INTENT_POLL) => {}
+            }
+        }
+    }
+
+    /// `work`, abandoned when the intent is withdrawn (only for work that
+    /// may stop at any point: waits, pulls, HTTP calls).
+    async fn guard<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, StackError>>,
+    ) -> Result<T, StackError> {
+        tokio::select! {
+            r = work => r,
+            () = self.until_withdrawn() => Err(StackError::Cancelled),
+        }
+    }
+
+    fn record(&self, step: Option<ConnectStep>) {
+        if let Some((file, seq)) = self.target {
+            file.set_step(seq, step);
+        }
+    }
 }
 
 impl Steps<'_, '_> {
-    fn begin(&mut self, step: ConnectStep) {
+    /// The next step, unless the connect was cancelled.
+    fn begin(&mut self, step: ConnectStep) -> Result<(), StackError> {
+        self.intent.check()?;
+        self.intent.record(Some(step));
+        self.start(step);
+        Ok(())
+    }
+
+    fn start(&mut self, step: ConnectStep) {
         self.finish();
         let number = CONNECT_STEPS
             .iter()
@@ -171,6 +194,16 @@ pub enum Reconciled {
     },
 }
 
+impl Reconciled {
+    /// The state arrived at, whatever was repaired on the way.
+    pub fn settled(&self) -> &Reconciled {
+        match self {
+            Reconciled::Repaired { now, .. } => now.settled(),
+            other => other,
+        }
+    }
+}
+
 /// Drives one profile's stack.
 pub struct StackManager {
     docker: Docker,
@@ -186,6 +219,16 @@ pub struct StackManager {
     /// (`stack.json` in the config dir), so that renaming either while it
     /// exists is refused rather than leaving it behind.
     record: Option<std::path::PathBuf>,
+    /// The user's intent (`target.json` beside the settings).
+    target: Option<TargetFile>,
+}
+
+impl std::fmt::Debug for StackManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StackManager")
+            .field("profile", &self.settings.profile)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What `stack.json` holds: the names the existing stack was made under.
@@ -207,13 +250,30 @@ impl StackManager {
             gateway_client: tokio::sync::OnceCell::new(),
             operation: tokio::sync::Mutex::new(()),
             record: None,
+            target: None,
         }
     }
 
     /// Keep the stack's names in `dir/stack.json` (see [`Self::check_names`]).
+    /// Also where the target is kept (see [`super::target`]).
     pub fn with_record_in(mut self, dir: &std::path::Path) -> Self {
         self.record = Some(dir.join("stack.json"));
+        self.target = Some(TargetFile::new(dir, &self.settings.profile));
         self
+    }
+
+    /// The profile's persisted target, when this manager keeps one.
+    pub fn target_file(&self) -> Option<&TargetFile> {
+        self.target.as_ref()
+    }
+
+    /// Record what the user asked for; the new sequence number.
+    fn set_target(&self, target: Target) -> Result<Option<u64>, StackError> {
+        self.target
+            .as_ref()
+            .map(|file| file.set(target))
+            .transpose()
+            .map_err(|e| StackError::Settings(format!("cannot record the target: {e}")))
     }
 
     /// Refuse to act when the settings renamed the profile or the project
@@ -323,7 +383,7 @@ impl StackManager {
 
     /// The lock every change of the stack takes, one at a time: in this
     /// process, and across processes (the app, `tvpn`) for this profile.
-    pub(super) async fn lock_operation(&self) -> Result<OperationGuard<'_>, StackError> {
+    pub(crate) async fn lock_operation(&self) -> Result<OperationGuard<'_>, StackError> {
         let local = self.operation.lock().await;
         let path = super::lock::path_for(&self.settings.profile);
         let file = tokio::task::spawn_blocking(move || super::lock::acquire(&path))
@@ -367,13 +427,29 @@ impl StackManager {
     /// Connect: the gateway first, qBittorrent only once the tunnel is up,
     /// then qBittorrent hardened. On failure, whatever this call started is
     /// stopped and removed again, so nothing is left half running.
-    pub async fn connect(&self, mut progress: ProgressFn<'_>) -> Result<Connected, StackError> {
-        let _operation = self.lock_operation().await?;
+    ///
+    /// The target becomes `Connected`. `cancel`, or a new target set by
+    /// anyone meanwhile (Disconnect, Cancel, in any process), stops it at its
+    /// next step or wait, and what it started is removed before the lock is
+    /// released: nothing can finish a cancelled connect.
+    pub async fn connect(
+        &self,
+        mut progress: ProgressFn<'_>,
+        cancel: &CancelToken,
+    ) -> Result<Connected, StackError> {
+        let seq = self.set_target(Target::Connected)?;
+        let intent = Intent {
+            token: cancel,
+            target: self.target.as_ref().zip(seq),
+        };
+        let _operation = intent.guard(self.lock_operation()).await?;
         let mut steps = Steps {
             progress: &mut progress,
             current: None,
+            intent,
         };
         let result = self.connect_steps(&mut steps).await;
+        steps.intent.record(None);
         match result {
             Ok(connected) => {
                 steps.finish();
@@ -385,9 +461,20 @@ impl StackManager {
                 // refusal before anything was made (which may be about a
                 // stack under other names: it is left alone).
                 if !matches!(e, StackError::Docker(_) | StackError::Refused { .. }) {
-                    steps.note("connect failed: removing what it started");
+                    steps.note(if matches!(e, StackError::Cancelled) {
+                        "connect cancelled: removing what it started"
+                    } else {
+                        "connect failed: removing what it started"
+                    });
                     if let Err(cleanup) = self.teardown().await {
                         tracing::warn!(error = %cleanup, "cleaning up after a failed connect");
+                    }
+                }
+                // What exists is what the user has now: nothing. A cancel
+                // already set its own target.
+                if let (Some(file), Some(seq)) = (&self.target, seq) {
+                    if file.read().is_some_and(|r| r.seq == seq) {
+                        let _ = file.set(Target::Disconnected);
                     }
                 }
                 Err(e.at(step))
@@ -397,7 +484,7 @@ impl StackManager {
 
     async fn connect_steps(&self, steps: &mut Steps<'_, '_>) -> Result<Connected, StackError> {
         let settings = &self.settings;
-        steps.begin(ConnectStep::Preparing);
+        steps.begin(ConnectStep::Preparing)?;
         self.check_names().await?;
         let vpn_secrets = self.vpn_secrets().await?;
         let current = self.current().await?;
@@ -453,7 +540,7 @@ impl StackManager {
         self.prepare().await?;
         self.write_record();
 
-        steps.begin(ConnectStep::Images);
+        steps.begin(ConnectStep::Images)?;
         if gateway.is_none() {
             self.ensure_image(steps, &settings.stack.gateway_image)
                 .await?;
@@ -461,7 +548,7 @@ impl StackManager {
         self.ensure_image(steps, &settings.stack.qbittorrent_image)
             .await?;
 
-        steps.begin(ConnectStep::CreatingGateway);
+        steps.begin(ConnectStep::CreatingGateway)?;
         let gateway_id = match &gateway {
             Some(gw) => gw.id.clone(),
             None => {
@@ -481,25 +568,31 @@ impl StackManager {
             }
         };
 
-        steps.begin(ConnectStep::StartingGateway);
+        steps.begin(ConnectStep::StartingGateway)?;
         if gateway.is_none() {
             engine::start(&self.docker, &gateway_id, "the VPN gateway").await?;
         }
 
-        steps.begin(ConnectStep::WaitingForTunnel);
-        let ip = self.wait_tunnel(client, &gateway_id).await?;
+        steps.begin(ConnectStep::WaitingForTunnel)?;
+        let ip = steps
+            .intent
+            .guard(self.wait_tunnel(client, &gateway_id))
+            .await?;
         let gateway = engine::inspect(&self.docker, &gateway_id)
             .await?
             .ok_or(StackError::TunnelLost("the gateway disappeared"))?;
 
-        steps.begin(ConnectStep::StartingServices);
+        steps.begin(ConnectStep::StartingServices)?;
         let current = self.current().await?;
         let (service, preseed) = self
             .ensure_service(&current, &gateway, client, QBITTORRENT)
             .await?;
 
-        steps.begin(ConnectStep::Hardening);
-        let hardened = self.harden(&service, client, preseed).await?;
+        steps.begin(ConnectStep::Hardening)?;
+        let hardened = steps
+            .intent
+            .guard(self.harden(&service, client, preseed))
+            .await?;
         Ok(Connected {
             gateway_id,
             qbittorrent_id: service.id,
@@ -581,7 +674,11 @@ impl StackManager {
                 total: p.total,
             });
         };
-        engine::ensure_image(&self.docker, image, &mut report).await
+        let pull = engine::ensure_image(&self.docker, image, &mut report);
+        tokio::select! {
+            r = pull => r,
+            () = steps.intent.until_withdrawn() => Err(StackError::Cancelled),
+        }
     }
 
     /// Create the gateway and put its secrets in before it ever starts.
@@ -829,7 +926,12 @@ impl StackManager {
 
     /// Disconnect: stop the services gracefully, then remove every container
     /// of the stack. Volumes, the network and the downloads stay.
+    ///
+    /// The target becomes `Disconnected` first, so a connect on its way (in
+    /// any process) stops and removes what it started; this then waits for
+    /// its lock.
     pub async fn disconnect(&self, progress: ProgressFn<'_>) -> Result<usize, StackError> {
+        self.set_target(Target::Disconnected)?;
         let _operation = self.lock_operation().await?;
         self.check_names().await?;
         let current = self.current().await?;
@@ -881,11 +983,34 @@ impl StackManager {
     ///   again when it was (re)started;
     /// - a running gateway with the tunnel down: nothing is started; services
     ///   outside its namespace are stopped.
+    ///
+    /// When the target is `Disconnected`, whatever exists is removed instead
+    /// (services stopped gracefully first): nothing the user turned off, or
+    /// a cancelled connect left, runs again.
     pub async fn reconcile(&self) -> Result<Reconciled, StackError> {
         let _operation = self.lock_operation().await?;
         self.check_names().await?;
         let current = self.current().await?;
         let mut actions = Vec::new();
+        if self.target.as_ref().and_then(TargetFile::target) == Some(Target::Disconnected) {
+            for s in &current.services {
+                engine::stop(&self.docker, &s.id, self.options.stop_timeout_s).await?;
+                engine::remove(&self.docker, &s.id).await?;
+                actions.push(format!("removed {} (the target is disconnected)", s.name));
+            }
+            for gw in current.gateway.iter().chain(&current.stray_gateways) {
+                engine::remove(&self.docker, &gw.id).await?;
+                actions.push(format!("removed {} (the target is disconnected)", gw.name));
+            }
+            return Ok(if actions.is_empty() {
+                Reconciled::Disconnected
+            } else {
+                Reconciled::Repaired {
+                    actions,
+                    now: Box::new(Reconciled::Disconnected),
+                }
+            });
+        }
         for stray in &current.stray_gateways {
             self.remove_gateway_and_services(&current, stray).await?;
             actions.push(format!("removed the stray gateway {}", stray.name));
@@ -992,7 +1117,7 @@ pub fn gateway_release(image: &str, version_label: Option<&str>) -> GluetunRelea
 }
 
 /// Held for one change of the stack; dropping it lets the next one go.
-pub(super) struct OperationGuard<'a> {
+pub(crate) struct OperationGuard<'a> {
     _local: tokio::sync::MutexGuard<'a, ()>,
     _file: super::lock::ProfileLock,
 }
@@ -1060,12 +1185,17 @@ mod tests {
         let mut seen = Vec::new();
         let mut sink = |p: Progress| seen.push(p);
         let mut f: ProgressFn<'_> = &mut sink;
+        let token = CancelToken::new();
         let mut steps = Steps {
             progress: &mut f,
             current: None,
+            intent: Intent {
+                token: &token,
+                target: None,
+            },
         };
-        steps.begin(ConnectStep::Preparing);
-        steps.begin(ConnectStep::Images);
+        steps.begin(ConnectStep::Preparing).unwrap();
+        steps.begin(ConnectStep::Images).unwrap();
         steps.finish();
         assert_eq!(
             seen,

@@ -339,3 +339,49 @@ fn snapshots_only_on_change() {
         .snapshot
         .is_some());
 }
+
+#[test]
+fn a_leak_while_connecting_is_reported() {
+    let mut r = Run::new();
+    r.at(0, Signal::EngineUp);
+    r.at(0, Signal::Connecting(Some(ConnectStep::StartingGateway)));
+    // The gateway runs, its tunnel not up yet: the block is checked.
+    assert_eq!(
+        r.at(10, Signal::Presence(Presence::Running)),
+        &State::Connecting(ConnectStep::StartingGateway)
+    );
+    assert_eq!(r.actions, vec![Action::VerifyBlock]);
+    r.at(20, Signal::Connecting(Some(ConnectStep::WaitingForTunnel)));
+    r.at(20, Signal::ProbeStarted);
+    assert_eq!(r.actions.len(), 1, "one probe at a time");
+    // A block keeps the connect's progress on show.
+    assert_eq!(
+        r.at(40, Signal::Block(BlockProbe::Blocked)),
+        &State::Connecting(ConnectStep::WaitingForTunnel)
+    );
+    assert!(r.events.is_empty());
+    // Checked again a second later: now it leaks, and that shows at once.
+    r.at(1_100, Signal::Tick);
+    assert_eq!(r.actions.len(), 2);
+    assert_eq!(
+        r.at(
+            1_150,
+            Signal::Block(BlockProbe::Leaked("answered".to_owned()))
+        ),
+        &State::Leak
+    );
+    assert_eq!(r.kinds(), vec![EventKind::LeakDetected]);
+    assert!(r.events[0].notify);
+}
+
+#[test]
+fn a_protected_stack_stays_so_while_a_connect_reports() {
+    let mut r = Run::protected();
+    r.at(100, Signal::Connecting(Some(ConnectStep::Preparing)));
+    r.at(200, Signal::Alive);
+    assert!(
+        r.actions.is_empty(),
+        "an up tunnel needs no block check: {:?}",
+        r.actions
+    );
+}

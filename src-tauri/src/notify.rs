@@ -1,0 +1,89 @@
+//! Notifications: which of the core's events reach the user, and how.
+
+use tauri::AppHandle;
+use tauri_plugin_notification::NotificationExt as _;
+use tvpn_core::monitor::{Event, EventKind};
+
+use crate::prefs::TrayPrefs;
+
+/// The core throttles and de-duplicates (`notify`); the user may mute all
+/// but leaks.
+pub fn should_notify(event: &Event, prefs: &TrayPrefs) -> bool {
+    event.notify && (!prefs.mute_all_but_leaks || event.kind == EventKind::LeakDetected)
+}
+
+pub fn event_title(kind: &EventKind) -> &'static str {
+    match kind {
+        EventKind::LeakDetected => "Torrent VPN: LEAK",
+        EventKind::KillSwitchEngaged => "Torrent VPN: VPN dropped",
+        EventKind::ConnectFailed => "Torrent VPN: connect failed",
+        _ => "Torrent VPN",
+    }
+}
+
+pub fn notify(app: &AppHandle, title: &str, body: &str) {
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        tracing::warn!(error = %e, "notification failed");
+    }
+}
+
+/// "Verify Protection…" ended: each check in the log, the verdict as a
+/// notification.
+pub fn verified(app: &AppHandle, report: &tvpn_core::verify::Report) {
+    for c in &report.checks {
+        if c.ok {
+            tracing::info!(check = c.name, "verify ok: {}", c.detail);
+        } else {
+            tracing::warn!(check = c.name, "verify FAILED: {}", c.detail);
+        }
+    }
+    tracing::info!(protected = report.protected, "{}", report.summary);
+    notify(app, "Torrent VPN: Verify Protection", &report.summary);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: EventKind, notify: bool) -> Event {
+        Event {
+            kind,
+            at_ms: 1,
+            message: "m".into(),
+            notify,
+        }
+    }
+
+    #[test]
+    fn notifications_follow_the_core_and_the_mute() {
+        let loud = TrayPrefs {
+            speed_in_title: true,
+            mute_all_but_leaks: false,
+        };
+        let muted = TrayPrefs {
+            mute_all_but_leaks: true,
+            ..loud
+        };
+        assert!(should_notify(
+            &event(EventKind::KillSwitchEngaged, true),
+            &loud
+        ));
+        assert!(!should_notify(
+            &event(EventKind::KillSwitchEngaged, false),
+            &loud
+        ));
+        assert!(!should_notify(
+            &event(EventKind::KillSwitchEngaged, true),
+            &muted
+        ));
+        assert!(!should_notify(
+            &event(EventKind::ConnectFailed, true),
+            &muted
+        ));
+        assert!(should_notify(&event(EventKind::LeakDetected, true), &muted));
+        assert!(!should_notify(
+            &event(EventKind::LeakDetected, false),
+            &muted
+        ));
+    }
+}
