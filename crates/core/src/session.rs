@@ -107,8 +107,8 @@ pub struct SessionOptions {
     /// How often an unchanged snapshot is re-sent (it stays fresh), and the
     /// settings file is checked for a change.
     pub heartbeat: Duration,
-    /// How often the persisted target is looked at (a connect in another
-    /// process shows its steps).
+    /// How often the persisted target's file is looked at (a connect in
+    /// another process shows its steps); it is read only when it changed.
     pub target_check: Duration,
 }
 
@@ -118,7 +118,7 @@ impl Default for SessionOptions {
             monitor: MonitorOptions::default(),
             retry_open: Duration::from_secs(3),
             heartbeat: Duration::from_secs(1),
-            target_check: Duration::from_millis(500),
+            target_check: Duration::from_millis(250),
         }
     }
 }
@@ -216,7 +216,16 @@ struct Opened<'a> {
     held_first: Option<Snapshot>,
     /// The step of a connect in another process, as last sent.
     foreign_step: Option<ConnectStep>,
+    /// When `target.json` was last seen changed.
+    target_stamp: Option<SystemTime>,
+    /// A disconnect ended at this time: "disconnecting" is shown until the
+    /// monitor has seen the stack go (or [`SETTLE_AFTER_DISCONNECT`]).
+    disconnected_at: Option<tokio::time::Instant>,
 }
+
+/// The longest "disconnecting" stays shown after the disconnect ended,
+/// while the monitor catches up with the containers' removal.
+const SETTLE_AFTER_DISCONNECT: Duration = Duration::from_secs(3);
 
 impl<'a> Opened<'a> {
     fn new(
@@ -237,6 +246,8 @@ impl<'a> Opened<'a> {
             last: None,
             held_first: None,
             foreign_step: None,
+            target_stamp: None,
+            disconnected_at: None,
         }
     }
 
@@ -354,6 +365,13 @@ impl<'a> Opened<'a> {
         if refresh {
             snapshot.at_ms = now;
         }
+        if let Some(ended) = self.disconnected_at {
+            let gone = matches!(snapshot.state, State::Disconnected | State::Error(_));
+            if gone || ended.elapsed() >= SETTLE_AFTER_DISCONNECT {
+                self.disconnected_at = None;
+                self.set_busy(|b| b.disconnecting = false);
+            }
+        }
         self.last = Some(snapshot.clone());
         self.send(Update::Snapshot {
             at_ms: now,
@@ -372,11 +390,18 @@ impl<'a> Opened<'a> {
 
     /// A connect in another process (`tvpn connect`) shows its steps here.
     fn follow_foreign_connect(&mut self, signals: &mpsc::UnboundedSender<Signal>) {
-        let step = self
-            .manager
-            .target_file()
-            .and_then(|f| f.live_connect())
-            .map(|c| c.step);
+        let Some(file) = self.manager.target_file() else {
+            return;
+        };
+        let stamp = std::fs::metadata(file.path())
+            .and_then(|m| m.modified())
+            .ok();
+        // Unchanged, and no connect shown whose process may have died.
+        if stamp == self.target_stamp && self.foreign_step.is_none() {
+            return;
+        }
+        self.target_stamp = stamp;
+        let step = file.live_connect().map(|c| c.step);
         if step != self.foreign_step {
             self.foreign_step = step;
             let _ = signals.send(Signal::Connecting(step));
@@ -487,10 +512,15 @@ impl<'a> Opened<'a> {
                 }
             }
             Done::Disconnect(result) => {
-                self.set_busy(|b| b.disconnecting = false);
+                // A connect in another process that it stopped ends now.
+                self.follow_foreign_connect(signals);
                 match result {
-                    Ok(n) => tracing::info!(removed = n, "session: disconnected"),
+                    Ok(n) => {
+                        tracing::info!(removed = n, "session: disconnected");
+                        self.disconnected_at = Some(tokio::time::Instant::now());
+                    }
                     Err(e) => {
+                        self.set_busy(|b| b.disconnecting = false);
                         tracing::warn!(error = %e, "session: disconnect failed");
                         self.send(Update::Failed {
                             operation: Operation::Disconnect,

@@ -197,7 +197,10 @@ async fn running_gateway(manager: &StackManager) -> Option<String> {
 async fn presence(manager: &StackManager) -> Result<Presence, crate::stack::StackError> {
     let current = manager.current().await?;
     Ok(match current.gateway {
+        // A gateway never started is one a connect is making (or reconcile
+        // removes): nothing to heal yet.
         None => Presence::Disconnected,
+        Some(g) if g.state == "created" => Presence::Disconnected,
         Some(g) if g.state == "paused" => Presence::Paused,
         Some(g) if g.running => Presence::Running,
         Some(_) => Presence::GatewayDown,
