@@ -5,6 +5,7 @@
 use serde::Serialize;
 use tvpn_core::monitor::{Snapshot, State};
 use tvpn_core::stack::CONNECT_STEPS;
+use tvpn_core::verify::Report;
 
 /// A snapshot older than this shows "status unknown", never stale numbers.
 pub const STALE_AFTER_MS: u64 = 5_000;
@@ -96,12 +97,21 @@ pub struct MenuModel {
     pub copy_password_enabled: bool,
     pub verify_text: String,
     pub verify_enabled: bool,
+    /// "Test the Kill Switch…": only while protected.
+    pub kill_switch_test_enabled: bool,
     pub launch_at_login: bool,
 }
 
 const NO_SPEEDS: &str = "↓ –  ↑ –";
 
-pub fn menu_model(s: &Snapshot, busy: &Busy, prefs: &Prefs, now_ms: u64) -> MenuModel {
+/// The model for snapshot `s`; `verified` is the last verify's result.
+pub fn menu_model(
+    s: &Snapshot,
+    busy: &Busy,
+    prefs: &Prefs,
+    verified: Option<&Report>,
+    now_ms: u64,
+) -> MenuModel {
     let stale = now_ms.saturating_sub(s.at_ms) > STALE_AFTER_MS;
     let (icon, status_line, action) = if stale {
         (
@@ -201,10 +211,21 @@ pub fn menu_model(s: &Snapshot, busy: &Busy, prefs: &Prefs, now_ms: u64) -> Menu
         (Some(t), true) => Some(format!("↓{}", short_rate(t.value.down_bps))),
         _ => None,
     };
-    let verify_text = if busy.verifying {
-        "Verifying Protection…"
-    } else {
-        "Verify Protection…"
+    let verify_text = match verified {
+        _ if busy.verifying => "Verifying Protection…",
+        Some(r) if r.protected => "Verify Protection… (last: passed)",
+        Some(r) if !r.checks.is_empty() => "Verify Protection… (last: FAILED)",
+        _ => "Verify Protection…",
+    };
+    // Protected as the monitor sees it, but a check failed: that shows.
+    let failed = verified
+        .filter(|r| !r.protected)
+        .and_then(|r| r.checks.iter().find(|c| !c.ok));
+    let (icon, status_line) = match failed {
+        Some(c) if s.state == State::Protected && !stale && !disconnecting => {
+            (TrayIcon::Error, format!("Check failed: {}", c.name))
+        }
+        _ => (icon, status_line),
     };
     MenuModel {
         icon,
@@ -219,6 +240,7 @@ pub fn menu_model(s: &Snapshot, busy: &Busy, prefs: &Prefs, now_ms: u64) -> Menu
         copy_password_enabled: live && !matches!(action, Action::SetUp | Action::FixSettings),
         verify_text: verify_text.to_owned(),
         verify_enabled: connected && !busy.verifying && !busy.disconnecting,
+        kill_switch_test_enabled: protected && !busy.verifying && !busy.disconnecting,
         launch_at_login: prefs.launch_at_login,
     }
 }
@@ -315,7 +337,7 @@ mod tests {
     }
 
     fn model(s: &Snapshot) -> MenuModel {
-        menu_model(s, &IDLE, &Prefs::default(), NOW)
+        menu_model(s, &IDLE, &Prefs::default(), None, NOW)
     }
 
     fn protected_bare() -> Snapshot {
@@ -545,7 +567,7 @@ mod tests {
             launch_at_login: true,
             speed_in_title: true,
         };
-        let m = menu_model(&protected(), &IDLE, &prefs, NOW);
+        let m = menu_model(&protected(), &IDLE, &prefs, None, NOW);
         assert_eq!(m.status_line, "Protected · 10.222.0.3 · Labland");
         assert_eq!(m.health_line, "Gateway healthy · port 41000 forwarded");
         assert_eq!(m.speed_line, "↓ 2.4 MB/s  ↑ 310 KB/s · 3 active");
@@ -564,7 +586,7 @@ mod tests {
             launch_at_login: false,
             speed_in_title: true,
         };
-        let m = menu_model(&s, &IDLE, &prefs, NOW);
+        let m = menu_model(&s, &IDLE, &prefs, None, NOW);
         assert_eq!(m.status_line, "Protected · 10.222.0.3");
         assert_eq!(m.health_line, "Gateway healthy · no forwarded port");
         assert_eq!(m.speed_line, NO_SPEEDS);
@@ -598,7 +620,7 @@ mod tests {
             launch_at_login: false,
             speed_in_title: true,
         };
-        let m = menu_model(&s, &IDLE, &prefs, NOW);
+        let m = menu_model(&s, &IDLE, &prefs, None, NOW);
         assert_eq!(m.speed_line, NO_SPEEDS);
         assert_eq!(m.title, None);
     }
@@ -612,7 +634,7 @@ mod tests {
         let mut s = protected();
         s.at_ms = NOW - STALE_AFTER_MS;
         assert_eq!(
-            menu_model(&s, &IDLE, &prefs, NOW).status_line,
+            menu_model(&s, &IDLE, &prefs, None, NOW).status_line,
             "Protected · 10.222.0.3 · Labland",
             "exactly 5 s old is still fresh"
         );
@@ -625,7 +647,7 @@ mod tests {
         ] {
             s.state = state;
             s.at_ms = NOW - STALE_AFTER_MS - 1;
-            let m = menu_model(&s, &IDLE, &prefs, NOW);
+            let m = menu_model(&s, &IDLE, &prefs, None, NOW);
             let what = format!("{:?}", s.state);
             assert_eq!(m.status_line, "Status unknown", "{what}");
             assert_eq!(m.icon, TrayIcon::Error, "{what}");
@@ -651,7 +673,7 @@ mod tests {
             launch_at_login: false,
             speed_in_title: true,
         };
-        let m = menu_model(&protected(), &disconnecting, &prefs, NOW);
+        let m = menu_model(&protected(), &disconnecting, &prefs, None, NOW);
         assert_eq!(m.action, Action::Disconnecting);
         assert_eq!(m.action.text(), "Disconnecting…");
         assert_eq!(m.status_line, "Disconnecting…");
@@ -664,6 +686,7 @@ mod tests {
             &snap(State::Connecting(ConnectStep::Images)),
             &disconnecting,
             &Prefs::default(),
+            None,
             NOW,
         );
         assert_eq!(m.action, Action::Disconnecting, "a cancel in progress");
@@ -671,7 +694,7 @@ mod tests {
             verifying: true,
             ..IDLE
         };
-        let m = menu_model(&protected(), &verifying, &Prefs::default(), NOW);
+        let m = menu_model(&protected(), &verifying, &Prefs::default(), None, NOW);
         assert_eq!(m.verify_text, "Verifying Protection…");
         assert!(!m.verify_enabled);
         assert_eq!(m.action, Action::Disconnect);
@@ -680,7 +703,7 @@ mod tests {
 
     #[test]
     fn the_speed_title_can_be_turned_off() {
-        let m = menu_model(&protected(), &IDLE, &Prefs::default(), NOW);
+        let m = menu_model(&protected(), &IDLE, &Prefs::default(), None, NOW);
         assert_eq!(m.title, None);
         assert_eq!(m.speed_line, "↓ 2.4 MB/s  ↑ 310 KB/s · 3 active");
     }
@@ -695,5 +718,46 @@ mod tests {
         assert_eq!(short_rate(0), "0");
         assert_eq!(short_rate(310_000), "310K");
         assert_eq!(short_rate(2_400_000), "2.4M");
+    }
+
+    #[test]
+    fn a_failed_check_shows_while_protected() {
+        use tvpn_core::verify::{Check, Report};
+        let check = |name: &'static str, ok| Check {
+            name: name.into(),
+            ok,
+            detail: String::new(),
+            private: Vec::new(),
+        };
+        let passed = Report::from_checks(vec![check("the tunnel is up", true)], NOW);
+        let m = menu_model(&protected(), &IDLE, &Prefs::default(), Some(&passed), NOW);
+        assert_eq!(m.status_line, "Protected · 10.222.0.3 · Labland");
+        assert_eq!(m.verify_text, "Verify Protection… (last: passed)");
+        assert!(m.kill_switch_test_enabled);
+        let failed = Report::from_checks(
+            vec![
+                check("the tunnel is up", true),
+                check("DNS goes only through the tunnel", false),
+            ],
+            NOW,
+        );
+        let m = menu_model(&protected(), &IDLE, &Prefs::default(), Some(&failed), NOW);
+        assert_eq!(
+            m.status_line,
+            "Check failed: DNS goes only through the tunnel"
+        );
+        assert_eq!(m.icon, TrayIcon::Error);
+        assert_eq!(m.verify_text, "Verify Protection… (last: FAILED)");
+        assert_eq!(m.action, Action::Disconnect);
+        // Not connected: the state speaks for itself.
+        let m = menu_model(
+            &snap(State::Disconnected),
+            &IDLE,
+            &Prefs::default(),
+            Some(&failed),
+            NOW,
+        );
+        assert_eq!(m.status_line, "Disconnected");
+        assert!(!m.kill_switch_test_enabled);
     }
 }

@@ -27,18 +27,27 @@ pub fn notify(app: &AppHandle, title: &str, body: &str) {
     }
 }
 
-/// "Verify Protection…" ended: each check in the log, the verdict as a
-/// notification.
-pub fn verified(app: &AppHandle, report: &tvpn_core::verify::Report) {
+/// A verify ended: each check in the log (private values redacted); the
+/// verdict as a notification when the user asked, or when a scheduled run
+/// failed.
+pub fn verified(app: &AppHandle, report: &tvpn_core::verify::Report, scheduled: bool) {
     for c in &report.checks {
+        let name = c.name.as_ref();
         if c.ok {
-            tracing::info!(check = c.name, "verify ok: {}", c.detail);
+            tracing::info!(check = name, "verify ok: {}", c.log_detail());
         } else {
-            tracing::warn!(check = c.name, "verify FAILED: {}", c.detail);
+            tracing::warn!(check = name, "verify FAILED: {}", c.log_detail());
         }
     }
-    tracing::info!(protected = report.protected, "{}", report.summary);
-    notify(app, "Torrent VPN: Verify Protection", &report.summary);
+    tracing::info!(
+        protected = report.protected,
+        scheduled,
+        "{}",
+        report.summary
+    );
+    if !scheduled || !report.protected {
+        notify(app, "Torrent VPN: Verify Protection", &report.summary);
+    }
 }
 
 #[cfg(test)]

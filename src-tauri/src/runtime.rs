@@ -158,14 +158,12 @@ impl Loop {
             launch_at_login: self.launch_at_login,
             speed_in_title: self.view.borrow().prefs.speed_in_title,
         };
-        let model = menu_model(&self.snapshot, &self.busy, &prefs, now_ms());
+        let view = self.view.borrow().clone();
+        let (s, busy) = (&self.snapshot, &self.busy);
+        let model = menu_model(s, busy, &prefs, view.last_verify.as_ref(), now_ms());
         if self.shown.as_ref() != Some(&model) {
-            crate::tray::apply(
-                &self.items,
-                &model,
-                self.shown.as_ref(),
-                self.hooks.as_ref(),
-            );
+            let (last, hooks) = (self.shown.as_ref(), self.hooks.as_ref());
+            crate::tray::apply(&self.items, &model, last, hooks);
             self.shown = Some(model);
         }
     }
@@ -204,16 +202,15 @@ impl Loop {
                 };
                 notify(&self.app, title, &error);
             }
-            Update::Verified(report) => self.on_verified(report),
+            Update::Verified { report, scheduled } => {
+                crate::notify::verified(&self.app, &report, scheduled);
+                if let Some(h) = &self.hooks {
+                    h.write_json("verify.json", &report.redacted());
+                }
+                self.view.send_modify(|v| v.last_verify = Some(report));
+            }
+            Update::LastVerified(report) => self.view.send_modify(|v| v.last_verify = Some(report)),
         }
-    }
-
-    fn on_verified(&mut self, report: Report) {
-        crate::notify::verified(&self.app, &report);
-        if let Some(h) = &self.hooks {
-            h.write_json("verify.json", &report);
-        }
-        self.view.send_modify(|v| v.last_verify = Some(report));
     }
 
     fn on_event(&mut self, event: Event) {
@@ -249,6 +246,7 @@ impl Loop {
                 });
             }
             ids::VERIFY => self.command(Command::Verify),
+            ids::KILL_SWITCH_TEST => self.command(Command::TestKillSwitch),
             ids::LOGIN => {
                 let (on, result) = crate::tray::toggle_login(&app);
                 self.launch_at_login = on;

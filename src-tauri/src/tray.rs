@@ -25,6 +25,7 @@ pub mod ids {
     pub const OPEN_WEBUI: &str = "open-webui";
     pub const COPY_PASSWORD: &str = "copy-webui-password";
     pub const VERIFY: &str = "verify";
+    pub const KILL_SWITCH_TEST: &str = "test-kill-switch";
     pub const SETTINGS: &str = "settings";
     pub const LOGIN: &str = "launch-at-login";
     pub const LOGS: &str = "show-logs";
@@ -41,6 +42,7 @@ pub struct Items {
     open_webui: MenuItem<Wry>,
     copy_password: MenuItem<Wry>,
     verify: MenuItem<Wry>,
+    kill_switch_test: MenuItem<Wry>,
     login: CheckMenuItem<Wry>,
 }
 
@@ -70,6 +72,13 @@ pub fn build(app: &AppHandle) -> tauri::Result<Items> {
         None::<&str>,
     )?;
     let verify = MenuItem::with_id(app, ids::VERIFY, "Verify Protection…", false, None::<&str>)?;
+    let kill_switch_test = MenuItem::with_id(
+        app,
+        ids::KILL_SWITCH_TEST,
+        "Test the Kill Switch…",
+        false,
+        None::<&str>,
+    )?;
     let settings = MenuItem::with_id(app, ids::SETTINGS, "Settings…", true, None::<&str>)?;
     let at_login = launch_at_login(app);
     let login = CheckMenuItem::with_id(
@@ -93,6 +102,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<Items> {
             &open_webui,
             &copy_password,
             &verify,
+            &kill_switch_test,
             &PredefinedMenuItem::separator(app)?,
             &settings,
             &login,
@@ -118,6 +128,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<Items> {
         open_webui,
         copy_password,
         verify,
+        kill_switch_test,
         login,
     })
 }
@@ -188,6 +199,14 @@ impl Items {
         }
         if changed(last, |l| l.verify_enabled, m.verify_enabled) {
             self.verify.set_enabled(m.verify_enabled)?;
+        }
+        if changed(
+            last,
+            |l| l.kill_switch_test_enabled,
+            m.kill_switch_test_enabled,
+        ) {
+            self.kill_switch_test
+                .set_enabled(m.kill_switch_test_enabled)?;
         }
         // GTK flips a check item on click by itself: always restate it.
         self.login.set_checked(m.launch_at_login)?;

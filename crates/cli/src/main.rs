@@ -54,10 +54,15 @@ enum Command {
     /// (volumes and downloads stay).
     Disconnect,
     /// Check that the running stack protects: tunnel, kill switch,
-    /// qBittorrent's binding, no secret in the containers. Exit 1 if not.
+    /// qBittorrent's binding, no secret in the containers, and no IP, DNS or
+    /// IPv6 leak. Exit 1 if not.
     Verify {
         #[arg(long)]
         json: bool,
+        /// Also the live test: stop the VPN for a few seconds, check that
+        /// nothing gets out, start it again (transfers pause meanwhile).
+        #[arg(long)]
+        kill_switch: bool,
     },
     /// Bring whatever exists to a consistent state (after a crash).
     Reconcile {
@@ -153,7 +158,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status { json } => status::run(&paths, json).await,
         Command::Connect { json } => stack::connect(&paths, json).await,
         Command::Disconnect => stack::disconnect(&paths).await,
-        Command::Verify { json } => stack::verify(&paths, json).await,
+        Command::Verify { json, kill_switch } => stack::verify(&paths, json, kill_switch).await,
         Command::Reconcile { json } => stack::reconcile(&paths, json).await,
         Command::Watch { json } => watch::run(&paths, json).await,
         Command::Secrets(cmd) => secrets::run(&paths, cmd).await.map(|()| ExitCode::SUCCESS),

@@ -6,7 +6,6 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use tvpn_core::paths::AppPaths;
-use tvpn_core::progress::now_ms;
 use tvpn_core::stack::{CancelToken, Progress, StackError, StackManager};
 
 /// Test hook: abort the process right after connect step N is done, like a
@@ -187,32 +186,33 @@ pub async fn reconcile(paths: &AppPaths, json: bool) -> anyhow::Result<ExitCode>
     }
 }
 
-pub async fn verify(paths: &AppPaths, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn verify(paths: &AppPaths, json: bool, kill_switch: bool) -> anyhow::Result<ExitCode> {
     let manager = match open(paths).await {
         Ok(m) => m,
         Err(code) => return Ok(code),
     };
-    match tvpn_core::verify::verify(&manager).await {
-        Ok(checks) => {
-            let report = tvpn_core::verify::Report::from_checks(checks, now_ms());
-            if json {
-                println!("{}", serde_json::to_string(&report)?);
-            } else {
-                for c in &report.checks {
-                    let mark = if c.ok { "ok  " } else { "FAIL" };
-                    println!("{mark} {}: {}", c.name, c.detail);
-                }
-                println!("{}", report.summary);
-            }
-            Ok(if report.protected {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
-        }
-        Err(e) => {
-            eprintln!("tvpn: verify failed: {e}");
-            Ok(exit_code(&e))
-        }
+    if kill_switch && !json {
+        eprintln!("the live kill-switch test stops the VPN for a few seconds…");
     }
+    let report = tvpn_core::verify::report(&manager, kill_switch).await;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        for c in &report.checks {
+            let mark = if c.ok { "ok  " } else { "FAIL" };
+            println!("{mark} {}: {}", c.name, c.detail);
+        }
+        if let Some(ms) = report.kill_switch_downtime_ms {
+            println!(
+                "the live test kept the tunnel down for {:.1} s",
+                ms as f64 / 1000.0
+            );
+        }
+        println!("{}", report.summary);
+    }
+    Ok(if report.protected {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::monitor::{
-    self, Event, HealEvent, MonitorOptions, MonitorOutput, Signal, Snapshot, State,
+    self, Event, EventKind, HealEvent, MonitorOptions, MonitorOutput, Signal, Snapshot, State,
 };
 use crate::paths::AppPaths;
 use crate::progress::{now_ms, ConnectStep, Progress};
@@ -40,7 +40,11 @@ pub enum Command {
     /// Disconnect.
     Cancel,
     Disconnect,
+    /// Every non-disruptive check.
     Verify,
+    /// The same, then the live kill-switch test (stops the VPN for a few
+    /// seconds).
+    TestKillSwitch,
     /// Open the manager again now (the settings were saved).
     Reload,
 }
@@ -95,7 +99,16 @@ pub enum Update {
         operation: Operation,
         error: String,
     },
-    Verified(verify::Report),
+    /// A verify ended: asked for, or `scheduled` (after a connect, after a
+    /// recovery, and every [`SessionOptions::verify_every`] while
+    /// protected).
+    Verified {
+        report: verify::Report,
+        scheduled: bool,
+    },
+    /// The last verify's result as kept from an earlier run (private values
+    /// redacted), shown until a new one comes.
+    LastVerified(verify::Report),
 }
 
 /// Pacing.
@@ -110,6 +123,8 @@ pub struct SessionOptions {
     /// How often the persisted target's file is looked at (a connect in
     /// another process shows its steps); it is read only when it changed.
     pub target_check: Duration,
+    /// How often the checks run on their own while protected.
+    pub verify_every: Duration,
 }
 
 impl Default for SessionOptions {
@@ -119,6 +134,7 @@ impl Default for SessionOptions {
             retry_open: Duration::from_secs(3),
             heartbeat: Duration::from_secs(1),
             target_check: Duration::from_millis(250),
+            verify_every: Duration::from_secs(3600),
         }
     }
 }
@@ -143,7 +159,11 @@ pub async fn run(
                     manager: Some(Arc::clone(&manager)),
                     profile: manager.settings().profile.clone(),
                 });
-                let mut opened = Opened::new(manager, &options, stamp, &updates);
+                let kept = paths.config_dir().join(LAST_VERIFY_FILE);
+                if let Some(report) = read_last_verify(&kept) {
+                    send(Update::LastVerified(report));
+                }
+                let mut opened = Opened::new(manager, &options, stamp, &updates, &kept);
                 if opened.run(&paths, &mut commands).await == Ended::Closed {
                     return;
                 }
@@ -196,7 +216,10 @@ enum Ended {
 enum Done {
     Connect(Result<Connected, StackError>),
     Disconnect(Result<usize, StackError>),
-    Verify(verify::Report),
+    Verify {
+        report: verify::Report,
+        scheduled: bool,
+    },
 }
 
 /// The session while the manager is open.
@@ -218,6 +241,12 @@ struct Opened<'a> {
     foreign_step: Option<ConnectStep>,
     /// When `target.json` was last seen changed.
     target_stamp: Option<SystemTime>,
+    /// When the checks last started (the hourly schedule counts from it,
+    /// or from the session's start).
+    last_verify: Option<tokio::time::Instant>,
+    started: tokio::time::Instant,
+    /// Where the last result is kept (redacted).
+    last_verify_file: std::path::PathBuf,
     /// A disconnect ended at this time: "disconnecting" is shown until the
     /// monitor has seen the stack go (or [`SETTLE_AFTER_DISCONNECT`]).
     disconnected_at: Option<tokio::time::Instant>,
@@ -233,6 +262,7 @@ impl<'a> Opened<'a> {
         options: &'a SessionOptions,
         stamp: Option<SystemTime>,
         updates: &'a mpsc::UnboundedSender<Update>,
+        last_verify_file: &std::path::Path,
     ) -> Self {
         Self {
             manager,
@@ -248,6 +278,9 @@ impl<'a> Opened<'a> {
             foreign_step: None,
             target_stamp: None,
             disconnected_at: None,
+            last_verify: None,
+            started: tokio::time::Instant::now(),
+            last_verify_file: last_verify_file.to_path_buf(),
         }
     }
 
@@ -304,7 +337,14 @@ impl<'a> Opened<'a> {
                             self.show(*snapshot, false);
                         }
                     }
-                    Some(MonitorOutput::Event(e)) => self.send(Update::Event(e)),
+                    Some(MonitorOutput::Event(e)) => {
+                        // Back from a drop or a heal: check everything again.
+                        let back = matches!(e.kind, EventKind::Recovered | EventKind::Healed);
+                        self.send(Update::Event(e));
+                        if back {
+                            self.start_verify(&mut ops, false, true);
+                        }
+                    }
                     Some(MonitorOutput::Heal(h)) => self.send(Update::Heal(h)),
                     None => {
                         tracing::warn!("session: the monitor ended");
@@ -337,6 +377,9 @@ impl<'a> Opened<'a> {
                     }
                     if self.reload_pending && !self.operation_running() {
                         break Ended::Reopen;
+                    }
+                    if self.verify_due() {
+                        self.start_verify(&mut ops, false, true);
                     }
                 }
                 _ = target_check.tick(), if !self.busy.connecting => {
@@ -432,14 +475,38 @@ impl<'a> Opened<'a> {
                     self.start_disconnect(ops, progress);
                 }
             }
-            Command::Verify if !self.busy.verifying => {
-                self.set_busy(|b| b.verifying = true);
-                let manager = Arc::clone(&self.manager);
-                ops.spawn(async move { Done::Verify(verify::report(&manager).await) });
-            }
-            Command::Verify => {}
+            Command::Verify => self.start_verify(ops, false, false),
+            Command::TestKillSwitch => self.start_verify(ops, true, false),
             Command::Reload => self.reload_pending = true,
         }
+    }
+
+    /// The hourly checks are due: protected, and an hour since the last
+    /// ones (or since the session began).
+    fn verify_due(&self) -> bool {
+        let protected = self
+            .last
+            .as_ref()
+            .is_some_and(|s| s.state == State::Protected);
+        let since = self.last_verify.unwrap_or(self.started);
+        protected && !self.operation_running() && since.elapsed() >= self.options.verify_every
+    }
+
+    /// Run the checks (the live test too with `kill_switch`), unless they
+    /// run already.
+    fn start_verify(&mut self, ops: &mut JoinSet<Done>, kill_switch: bool, scheduled: bool) {
+        if self.busy.verifying {
+            return;
+        }
+        self.set_busy(|b| b.verifying = true);
+        self.last_verify = Some(tokio::time::Instant::now());
+        let manager = Arc::clone(&self.manager);
+        ops.spawn(async move {
+            Done::Verify {
+                report: verify::report(&manager, kill_switch).await,
+                scheduled,
+            }
+        });
     }
 
     fn start_connect(
@@ -495,6 +562,7 @@ impl<'a> Opened<'a> {
                         tracing::info!(ip = %connected.public_ip, "session: connected");
                         let _ = signals.send(Signal::Connecting(None));
                         self.send(Update::Connected(Box::new(connected)));
+                        self.start_verify(ops, false, true);
                     }
                     Err(e) if matches!(e.root(), StackError::Cancelled) => {
                         tracing::info!("session: connect cancelled");
@@ -529,12 +597,30 @@ impl<'a> Opened<'a> {
                     }
                 }
             }
-            Done::Verify(report) => {
+            Done::Verify { report, scheduled } => {
                 self.set_busy(|b| b.verifying = false);
-                self.send(Update::Verified(report));
+                keep_last_verify(&self.last_verify_file, &report);
+                self.send(Update::Verified { report, scheduled });
             }
         }
     }
+}
+
+/// The last verify's result, beside the settings.
+pub const LAST_VERIFY_FILE: &str = "last-verify.json";
+
+/// Keep `report` (redacted: no real address reaches a file).
+fn keep_last_verify(path: &std::path::Path, report: &verify::Report) {
+    let written = serde_json::to_vec_pretty(&report.redacted())
+        .map_err(std::io::Error::other)
+        .and_then(|bytes| crate::settings::write_atomic(path, &bytes));
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "cannot keep the verify result in {}", path.display());
+    }
+}
+
+fn read_last_verify(path: &std::path::Path) -> Option<verify::Report> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
 fn settings_stamp(paths: &AppPaths) -> Option<SystemTime> {

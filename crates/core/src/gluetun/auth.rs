@@ -27,6 +27,7 @@ pub const APP_ROUTES: &[&str] = &[
     "GET /v1/publicip/ip",
     "GET /v1/portforward",
     "GET /v1/openvpn/portforwarded",
+    "GET /v1/dns/status",
 ];
 
 /// [`APP_ROUTES`] without `GET /v1/portforward`, for gluetun v3.40.x.
@@ -36,6 +37,7 @@ pub const APP_ROUTES_BEFORE_V3_41: &[&str] = &[
     "PUT /v1/vpn/status",
     "GET /v1/publicip/ip",
     "GET /v1/openvpn/portforwarded",
+    "GET /v1/dns/status",
 ];
 
 /// The routes to list for a gateway of this release. Role-based auth

@@ -300,6 +300,7 @@ enum Route {
     PublicIp,
     PortForward,
     LegacyPortForwarded,
+    DnsStatus,
 }
 
 impl Route {
@@ -317,6 +318,7 @@ impl Route {
             Route::PublicIp => "/v1/publicip/ip",
             Route::PortForward => "/v1/portforward",
             Route::LegacyPortForwarded => "/v1/openvpn/portforwarded",
+            Route::DnsStatus => "/v1/dns/status",
         }
     }
 
@@ -427,6 +429,14 @@ impl GluetunClient {
             .await?;
         let body: OutcomeBody = expect_json(Route::PutVpnStatus, answer)?;
         Ok(body.outcome)
+    }
+
+    /// `GET /v1/dns/status`: gluetun's own DNS server (`"running"` when it
+    /// answers the namespace's queries).
+    pub async fn dns_status(&self) -> Result<VpnStatus, GluetunError> {
+        let answer = self.send(Route::DnsStatus, None, REQUEST_TIMEOUT).await?;
+        let body: StatusBody = expect_json(Route::DnsStatus, answer)?;
+        Ok(body.status)
     }
 
     /// `GET /v1/publicip/ip`.

@@ -180,6 +180,7 @@ fn auth_toml_has_one_role_with_exactly_the_app_routes() {
             "GET /v1/publicip/ip",
             "GET /v1/portforward",
             "GET /v1/openvpn/portforwarded",
+            "GET /v1/dns/status",
         ]
     );
     assert_eq!(routes, APP_ROUTES);
@@ -194,6 +195,7 @@ fn app_routes_match_the_client_routes() {
         Route::PublicIp,
         Route::PortForward,
         Route::LegacyPortForwarded,
+        Route::DnsStatus,
     ]
     .iter()
     .map(|r| r.name())

@@ -31,6 +31,9 @@ pub mod topology {
     pub const ROUTER_LAN_IP: Ipv4Addr = Ipv4Addr::new(10, 221, 0, 2);
     /// The lab's DNS server.
     pub const DNS_IP: Ipv4Addr = Ipv4Addr::new(10, 222, 0, 53);
+    /// The router's relay to the echo, on its LAN address: what this
+    /// machine's real address looks like to the internet.
+    pub const ROUTER_ECHO_RELAY_PORT: u16 = 8080;
 }
 
 /// The lab's WireGuard port.
@@ -162,6 +165,15 @@ pub fn profile(lab: &LabState) -> Result<(Settings, Vec<(SecretKind, SecretStrin
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     s.monitor.probe_target = IpAddr::V4(echo);
+    // The real address as this machine sees it: through the ISP router's
+    // relay (the echo sees the router's WAN address); through the tunnel:
+    // the echo itself.
+    s.monitor.real_ip_url = format!(
+        "http://{}:{}/",
+        topology::ROUTER_LAN_IP,
+        topology::ROUTER_ECHO_RELAY_PORT
+    );
+    s.monitor.tunnel_ip_url = format!("http://{echo}/");
     Ok((s, secrets))
 }
 

@@ -48,13 +48,15 @@ pub enum Field {
     QbittorrentUpnp,
     DockerHost,
     MonitorProbeTarget,
+    MonitorRealIpUrl,
+    MonitorTunnelIpUrl,
     /// A Keychain item, named `secrets.<kind>`.
     Secret(SecretKind),
 }
 
 impl Field {
     /// Every field: each setting of the file, then each Keychain item.
-    pub const ALL: [Field; 39] = [
+    pub const ALL: [Field; 41] = [
         Field::Profile,
         Field::VpnProvider,
         Field::VpnType,
@@ -84,6 +86,8 @@ impl Field {
         Field::QbittorrentUpnp,
         Field::DockerHost,
         Field::MonitorProbeTarget,
+        Field::MonitorRealIpUrl,
+        Field::MonitorTunnelIpUrl,
         Field::Secret(SecretKind::WireguardPrivateKey),
         Field::Secret(SecretKind::WireguardPresharedKey),
         Field::Secret(SecretKind::OpenvpnUser),
@@ -129,6 +133,8 @@ impl Field {
             Field::QbittorrentUpnp => "qbittorrent.upnp",
             Field::DockerHost => "docker.host",
             Field::MonitorProbeTarget => "monitor.probe_target",
+            Field::MonitorRealIpUrl => "monitor.real_ip_url",
+            Field::MonitorTunnelIpUrl => "monitor.tunnel_ip_url",
             Field::Secret(kind) => match kind {
                 SecretKind::WireguardPrivateKey => "secrets.wireguard-private-key",
                 SecretKind::WireguardPresharedKey => "secrets.wireguard-preshared-key",

@@ -221,12 +221,23 @@ pub struct MonitorSettings {
     /// tunnel within a second (gluetun's own health target by default), and
     /// outside it to verify that the kill switch blocks.
     pub probe_target: IpAddr,
+    /// An IP echo asked from this machine, outside the VPN: the user's real
+    /// address, which the VPN's must differ from (the IP-leak check).
+    pub real_ip_url: String,
+    /// An IP echo asked from inside the stack, through the tunnel (the live
+    /// kill-switch test: it must fail while the VPN is stopped).
+    pub tunnel_ip_url: String,
 }
+
+/// A well-known IP echo that answers with the address alone.
+pub const DEFAULT_IP_ECHO: &str = "https://api.ipify.org";
 
 impl Default for MonitorSettings {
     fn default() -> Self {
         Self {
             probe_target: IpAddr::V4(std::net::Ipv4Addr::new(1, 1, 1, 1)),
+            real_ip_url: DEFAULT_IP_ECHO.to_owned(),
+            tunnel_ip_url: DEFAULT_IP_ECHO.to_owned(),
         }
     }
 }
@@ -489,6 +500,14 @@ impl Settings {
             .collect();
         if let Err(why) = exposure::check_probe_target(self.monitor.probe_target, &lan) {
             errs.push(Field::MonitorProbeTarget, why);
+        }
+        for (field, url) in [
+            (Field::MonitorRealIpUrl, &self.monitor.real_ip_url),
+            (Field::MonitorTunnelIpUrl, &self.monitor.tunnel_ip_url),
+        ] {
+            if let Err(why) = crate::http::base_url(url) {
+                errs.push(field, format!("{url:?} is not an IP echo's address: {why}"));
+            }
         }
         // gluetun's own rules, once the fields themselves are well formed.
         if errs.0.is_empty() {

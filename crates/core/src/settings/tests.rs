@@ -915,6 +915,8 @@ timezone = "Etc/UTC"
 
 [monitor]
 probe_target = "10.222.0.10"
+real_ip_url = "http://10.221.0.2:8080/"
+tunnel_ip_url = "http://10.222.0.10/"
 
 [stack.gateway_env]
 LAB_UPLINK = "10.221.0.2"

@@ -1,7 +1,13 @@
 //! "Verify protection": check, rather than assume, that the running stack
 //! protects: the tunnel carries traffic, the kill switch blocks everything
 //! else, qBittorrent lives inside the gateway and is bound to the tunnel,
-//! and no secret shows in the containers' configuration.
+//! no secret shows in the containers' configuration, and none of the three
+//! leaks users test for by hand ([`leaks`]: the real IP, DNS, IPv6). The
+//! live kill-switch test ([`kill_switch`]) stops the VPN for a few seconds
+//! and is run only on request.
+
+pub mod kill_switch;
+pub mod leaks;
 
 use bollard::query_parameters::InspectContainerOptions;
 use secrecy::ExposeSecret;
@@ -13,26 +19,59 @@ use crate::secrets::SecretKind;
 use crate::stack::{engine, harden, spec, tunnel_ip, StackError, StackManager};
 
 /// One verified property.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Check {
-    pub name: &'static str,
+    pub name: std::borrow::Cow<'static, str>,
     pub ok: bool,
     pub detail: String,
+    /// Values in `detail` that only the user may see (their real address):
+    /// logs and kept results show [`Check::log_detail`] instead.
+    #[serde(skip)]
+    pub private: Vec<String>,
+}
+
+/// What stands for a private value in logs.
+pub const REDACTED: &str = "[your address]";
+
+impl Check {
+    /// `detail` with the private values redacted, for logs and files.
+    pub fn log_detail(&self) -> String {
+        self.private
+            .iter()
+            .filter(|p| !p.is_empty())
+            .fold(self.detail.clone(), |d, p| d.replace(p.as_str(), REDACTED))
+    }
+
+    /// This check with its private values redacted.
+    pub fn redacted(&self) -> Check {
+        Check {
+            detail: self.log_detail(),
+            private: Vec::new(),
+            ..self.clone()
+        }
+    }
 }
 
 /// The verdict both front-ends show: protected only when every check ran
 /// and passed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Report {
     pub at_ms: u64,
     pub protected: bool,
     pub summary: String,
     pub checks: Vec<Check>,
+    /// How long the live kill-switch test kept the tunnel down, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kill_switch_downtime_ms: Option<u64>,
 }
 
 impl Report {
     pub fn from_checks(checks: Vec<Check>, at_ms: u64) -> Self {
-        let failed: Vec<&str> = checks.iter().filter(|c| !c.ok).map(|c| c.name).collect();
+        let failed: Vec<&str> = checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.name.as_ref())
+            .collect();
         let protected = !checks.is_empty() && failed.is_empty();
         let summary = if protected {
             format!("Protected: all {} checks passed", checks.len())
@@ -49,6 +88,15 @@ impl Report {
             protected,
             summary,
             checks,
+            kill_switch_downtime_ms: None,
+        }
+    }
+
+    /// This report with every private value redacted (for logs and files).
+    pub fn redacted(&self) -> Report {
+        Report {
+            checks: self.checks.iter().map(Check::redacted).collect(),
+            ..self.clone()
         }
     }
 
@@ -59,23 +107,40 @@ impl Report {
             protected: false,
             summary: format!("Verify could not run: {error}"),
             checks: Vec::new(),
+            kill_switch_downtime_ms: None,
         }
     }
 }
 
-/// Every check, as one [`Report`].
-pub async fn report(manager: &StackManager) -> Report {
-    match verify(manager).await {
-        Ok(checks) => Report::from_checks(checks, crate::progress::now_ms()),
-        Err(e) => Report::not_run(&e, crate::progress::now_ms()),
+/// Every check, as one [`Report`]; with `kill_switch`, the live test too
+/// (after the others).
+pub async fn report(manager: &StackManager, kill_switch: bool) -> Report {
+    let now = crate::progress::now_ms;
+    let mut checks = match verify(manager).await {
+        Ok(checks) => checks,
+        Err(e) => return Report::not_run(&e, now()),
+    };
+    let mut downtime = None;
+    if kill_switch {
+        match kill_switch::run(manager).await {
+            Ok(outcome) => {
+                checks.extend(outcome.checks);
+                downtime = outcome.downtime_ms;
+            }
+            Err(e) => checks.push(check(kill_switch::HOLDS, false, e.to_string())),
+        }
     }
+    let mut report = Report::from_checks(checks, now());
+    report.kill_switch_downtime_ms = downtime;
+    report
 }
 
 fn check(name: &'static str, ok: bool, detail: impl Into<String>) -> Check {
     Check {
-        name,
+        name: std::borrow::Cow::Borrowed(name),
         ok,
         detail: detail.into(),
+        private: Vec::new(),
     }
 }
 
@@ -94,14 +159,18 @@ pub async fn verify(manager: &StackManager) -> Result<Vec<Check>, StackError> {
     checks.push(check("the VPN gateway runs", true, gateway.name.clone()));
 
     let client = manager.gateway_client().await?;
+    let mut vpn_ip = None;
     checks.push(match tunnel_ip(client).await {
         Ok(Some(ip)) => {
+            vpn_ip = ip.public_ip;
             let shown = ip.public_ip.map(|a| a.to_string()).unwrap_or_default();
             check("the tunnel is up", true, format!("VPN IP {shown}"))
         }
         Ok(None) => check("the tunnel is up", false, "the VPN is not running"),
         Err(e) => check("the tunnel is up", false, e.to_string()),
     });
+    // The user's real address, asked from this machine (outside the VPN).
+    let real_ip = leaks::real_ip(&manager.settings().monitor.real_ip_url).await;
 
     let target = manager.settings().monitor.probe_target.to_string();
     let through = engine::exec_text(
@@ -165,7 +234,13 @@ pub async fn verify(manager: &StackManager) -> Result<Vec<Check>, StackError> {
     }
 
     checks.push(qbittorrent_binding(manager, client).await);
-    checks.push(container_config(manager, &gateway.id, service.map(|s| s.id)).await);
+    let service_id = service.map(|s| s.id);
+    checks.push(container_config(manager, &gateway.id, service_id.clone()).await);
+    checks.push(leaks::ip_leak(vpn_ip, &real_ip));
+    checks.push(leaks::dns_leak(manager, client, &gateway.id, &real_ip).await);
+    let mut namespaces = vec![gateway.id.clone()];
+    namespaces.extend(service_id);
+    checks.push(leaks::ipv6(manager.docker(), &namespaces).await);
     Ok(checks)
 }
 
@@ -250,23 +325,12 @@ mod tests {
 
     #[test]
     fn summaries() {
-        let ok = |name| Check {
-            name,
-            ok: true,
-            detail: String::new(),
-        };
+        let ok = |name| check(name, true, "");
         let r = Report::from_checks(vec![ok("a"), ok("b")], 1);
         assert!(r.protected);
         assert_eq!(r.summary, "Protected: all 2 checks passed");
         let r = Report::from_checks(
-            vec![
-                ok("a"),
-                Check {
-                    name: "the kill switch blocks",
-                    ok: false,
-                    detail: "leaked".into(),
-                },
-            ],
+            vec![ok("a"), check("the kill switch blocks", false, "leaked")],
             1,
         );
         assert!(!r.protected);
@@ -278,5 +342,24 @@ mod tests {
         assert!(!Report::from_checks(Vec::new(), 1).protected);
         let r = Report::not_run(&StackError::Cancelled, 1);
         assert!(!r.protected && r.summary.starts_with("Verify could not run"));
+    }
+
+    #[test]
+    fn private_values_never_reach_the_log() {
+        let mut c = check(
+            "the VPN IP is not your real IP",
+            false,
+            "LEAK: the VPN IP 203.0.113.7 is your real IP 203.0.113.7",
+        );
+        c.private.push("203.0.113.7".into());
+        assert_eq!(
+            c.log_detail(),
+            "LEAK: the VPN IP [your address] is your real IP [your address]"
+        );
+        assert!(!serde_json::to_string(&c.redacted())
+            .unwrap()
+            .contains("203.0.113.7"));
+        // The user's own output keeps it.
+        assert!(c.detail.contains("203.0.113.7"));
     }
 }
