@@ -210,21 +210,15 @@ pub async fn ipv6(docker: &bollard::Docker, containers: &[String]) -> Check {
     let mut seen = Vec::new();
     for (i, id) in containers.iter().enumerate() {
         let addresses = exec(docker, id, &["cat", "/proc/net/if_inet6"]).await;
-        // The connection attempt from the gateway only: the services share
-        // its namespace (checked above), and their images need no ping.
-        let attempt = if i == 0 {
-            Some(
-                exec(
-                    docker,
-                    id,
-                    &["ping", "-6", "-n", "-c", "1", "-W", "1", IPV6_PROBE],
-                )
-                .await,
-            )
-        } else {
-            None
-        };
-        let c = ipv6_verdict(&addresses, attempt.as_deref());
+        let mut c = ipv6_verdict(&addresses, None);
+        // The connection attempt from the gateway only (the services share
+        // its namespace, checked above, and their images need no ping), and
+        // only when no global address already fails the check.
+        if c.ok && i == 0 {
+            let ping = ["ping", "-6", "-n", "-c", "1", "-W", "1", IPV6_PROBE];
+            let attempt = exec(docker, id, &ping).await;
+            c = ipv6_verdict(&addresses, Some(&attempt));
+        }
         if !c.ok {
             return Check {
                 detail: format!("{} ({})", c.detail, short(id)),
