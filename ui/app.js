@@ -366,6 +366,26 @@ function describeConfig(c) {
   }
 }
 
+// The last "Verify Protection" result (after each connect, each recovery,
+// hourly, or asked for in the tray): its summary and every check.
+function showLastVerify(report) {
+  const list = $("last-verify-checks");
+  list.replaceChildren();
+  if (!report) {
+    $("last-verify").textContent = "not run yet";
+    return;
+  }
+  const when = new Date(report.at_ms).toLocaleString();
+  $("last-verify").textContent = `${report.summary} (${when})`;
+  $("last-verify").className = report.protected ? "" : "error";
+  for (const c of report.checks) {
+    const item = document.createElement("li");
+    item.className = c.ok ? "ok" : "error";
+    item.textContent = `${c.ok ? "✓" : "✗"} ${c.name}: ${c.detail}`;
+    list.append(item);
+  }
+}
+
 async function refreshStatus() {
   try {
     const r = await invoke("get_status");
@@ -376,6 +396,7 @@ async function refreshStatus() {
       : d.error;
     $("docker").className = "";
     $("stack").textContent = r.stack ? r.stack.state : (r.stack_error || "unknown");
+    showLastVerify(await invoke("last_verify"));
   } catch (e) {
     $("docker").textContent = String(e);
     $("docker").className = "error";
