@@ -3,8 +3,8 @@
 # lab: start the app on the lab's demo profile, Connect through the test hook
 # (the same handler as a click on the menu item), wait for the status line to
 # show the lab's VPN exit IP, open the tray menu with xdotool and save a
-# screenshot (.artifacts/tray-menu.png), run Verify Protection through the
-# hook, then Disconnect through the hook and check that the stack's
+# screenshot (.artifacts/tray-menu.png), run Verify Protection and Test the
+# Kill Switch through the hook, then Disconnect through the hook and check that the stack's
 # containers are gone; a leak injected while the app connects is shown, and
 # Cancel then leaves no container; 20 rounds of `tvpn connect` in a shell
 # and a click on Cancel in the tray each end disconnected; Quit exits 0 and
@@ -239,6 +239,23 @@ verdict=$(python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); print(v["
 [[ $verdict == True* ]] || die_with "Verify Protection: $verdict"
 pass "Verify Protection in $((SECONDS - t0)) s: ${verdict#True }"
 wait_menu 10 action '^disconnect$' || die_with "after verify, the action is [$(menu_field action)]"
+
+# -- Test the Kill Switch… through the hook: the VPN is stopped for a few
+# seconds, nothing gets out, it comes back; the result has the downtime
+wait_menu 60 kill_switch_test_enabled '^True$' || die_with "Test the Kill Switch is not offered while protected"
+t0=$SECONDS
+rm -f "$HOOKS/verify.json"
+click test-kill-switch
+deadline=$((SECONDS + 150))
+while ! grep -qs kill_switch_downtime_ms "$HOOKS/verify.json" && [ "$SECONDS" -lt "$deadline" ]; do
+  sleep 0.5
+done
+grep -qs kill_switch_downtime_ms "$HOOKS/verify.json" || die_with "Test the Kill Switch wrote no result in 150 s"
+verdict=$(python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); print(v["protected"], v["kill_switch_downtime_ms"], v["summary"])' "$HOOKS/verify.json")
+[[ $verdict == True* ]] || die_with "Test the Kill Switch: $verdict"
+wait_menu 60 status_line "^Protected" || die_with "after the kill-switch test, the status is [$(menu_field status_line)]"
+downtime=$(cut -d' ' -f2 <<<"$verdict")
+pass "Test the Kill Switch in $((SECONDS - t0)) s: the tunnel was down ${downtime} ms, nothing got out"
 
 # -- Copy Web UI Password: the clipboard holds a password that logs in
 t0=$SECONDS
