@@ -15,7 +15,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod lab;
+use tvpn_testkit as lab;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

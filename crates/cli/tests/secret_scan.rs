@@ -9,7 +9,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod lab;
+use tvpn_testkit as lab;
 
 use std::path::Path;
 use std::time::Duration;

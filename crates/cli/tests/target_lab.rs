@@ -10,7 +10,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod lab;
+use tvpn_testkit as lab;
 
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};

@@ -14,7 +14,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod lab;
+use tvpn_testkit as lab;
 
 use std::io::Write;
 use std::process::Stdio;

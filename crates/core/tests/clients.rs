@@ -13,7 +13,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use tvpn_testkit as common;
 
 use std::time::Duration;
 
@@ -139,7 +139,7 @@ async fn wait_control_server(
     gw: &StandaloneGateway,
     client: &GluetunClient,
 ) -> gluetun::Version {
-    common::wait_for(
+    common::wait_for_with_logs(
         docker,
         &gw.container,
         "the control server answering",
@@ -191,7 +191,7 @@ async fn gateway_routes_and_auth(version: &str, expected: &str) {
         anonymous.vpn_status().await.unwrap();
     }
 
-    let status = common::wait_for(
+    let status = common::wait_for_with_logs(
         &docker,
         &gw.container,
         "VPN status running",
@@ -268,7 +268,7 @@ async fn gateway_v3_40_refuses_a_role_listing_the_v3_41_route() {
     let docker = common::docker().await;
     let key = gluetun::generate_api_key();
     let gw = standalone_gateway(&docker, "v3.40", Some(&auth_config_toml(&key))).await;
-    let logs = common::wait_for(
+    let logs = common::wait_for_with_logs(
         &docker,
         &gw.container,
         "the gateway exiting on the auth config",
@@ -296,7 +296,7 @@ async fn gateway_stop_and_start_the_vpn() {
     let gw = standalone_gateway(&docker, "latest", Some(&auth_config_toml(&key))).await;
     let client = GluetunClient::new(&gw.url(), Some(key)).unwrap();
     wait_control_server(&docker, &gw, &client).await;
-    common::wait_for(
+    common::wait_for_with_logs(
         &docker,
         &gw.container,
         "VPN status running",
@@ -387,7 +387,7 @@ async fn wait_webui(docker: &bollard::Docker, qb: &StandaloneQbit) {
         .build()
         .unwrap();
     let url = qb.url();
-    common::wait_for(
+    common::wait_for_with_logs(
         docker,
         &qb.container,
         "the qBittorrent Web UI",
@@ -415,7 +415,7 @@ fn last_failure_count(logs: &str) -> Option<u32> {
 async fn qbittorrent_5_1_temporary_password_then_own_password() {
     let docker = common::docker().await;
     let qb = standalone_qbit(&docker, common::QBIT_51).await;
-    let temporary = common::wait_for(
+    let temporary = common::wait_for_with_logs(
         &docker,
         &qb.container,
         "the temporary password in the logs",
@@ -451,7 +451,7 @@ async fn qbittorrent_5_1_temporary_password_then_own_password() {
     let err = other.login(&wrong).await.unwrap_err();
     assert!(matches!(err, QbitError::WrongPassword { .. }), "{err:?}");
     assert!(!err.to_string().contains("definitely-not-it-42"));
-    let count = common::wait_for(
+    let count = common::wait_for_with_logs(
         &docker,
         &qb.container,
         "the login failure in the log",
@@ -472,7 +472,7 @@ async fn qbittorrent_5_1_temporary_password_then_own_password() {
 async fn qbittorrent_5_1_torrents_maindata_stop_start() {
     let docker = common::docker().await;
     let qb = standalone_qbit(&docker, common::QBIT_51).await;
-    let temporary = common::wait_for(
+    let temporary = common::wait_for_with_logs(
         &docker,
         &qb.container,
         "the temporary password in the logs",
@@ -509,7 +509,7 @@ async fn qbittorrent_5_1_torrents_maindata_stop_start() {
         })
         .await
         .unwrap();
-    let stopped_state = common::wait_for(
+    let stopped_state = common::wait_for_with_logs(
         &docker,
         &qb.container,
         "the torrent in maindata",
@@ -555,7 +555,7 @@ async fn wait_state(
     state: &mut MainDataState,
     done: impl Fn(&str) -> bool,
 ) -> String {
-    common::wait_for(
+    common::wait_for_with_logs(
         docker,
         container,
         "the torrent's state to change",

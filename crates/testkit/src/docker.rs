@@ -1,35 +1,29 @@
-//! Helpers for the client tests that run real containers.
-//!
-//! Everything here uses locally built lab images (`scripts/lab build`) and
-//! never pulls. Containers and networks carry the label
-//! `dev.torrentvpn.test=1`, publish only on 127.0.0.1, and are removed when
-//! their guard drops, whether the test passed or not.
-
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! The Docker engine: test containers and networks removed on drop, images,
+//! logs, `exec`, and free host ports to publish on.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use bollard::models::{
-    ContainerCreateBody, DeviceMapping, EndpointSettings, HostConfig, NetworkCreateRequest,
-    NetworkingConfig, PortBinding,
+    ContainerCreateBody, ContainerInspectResponse, DeviceMapping, EndpointSettings, HostConfig,
+    NetworkCreateRequest, NetworkingConfig, PortBinding,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, InspectContainerOptions, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, InspectContainerOptions, InspectNetworkOptions,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::StreamExt;
 
+use crate::wait::poll;
+
+/// The label on every container and network a test creates.
 pub const TEST_LABEL: &str = "dev.torrentvpn.test";
 
-pub const QBIT_45: &str = "tvpn-lab/qbittorrent:4.5";
-pub const QBIT_51: &str = "tvpn-lab/qbittorrent:5.1";
-pub const GATEWAY: &str = "tvpn-lab/gateway:latest";
-
-/// The lab's LAN network (`scripts/lab up`).
-pub const LAB_LAN: &str = "tvpn-lab-lan";
-
+/// The local engine, its API version negotiated; panics when it does not
+/// answer.
 pub async fn docker() -> Docker {
     let docker = Docker::connect_with_local_defaults()
         .unwrap_or_else(|e| panic!("cannot reach the Docker engine: {e}"));
@@ -44,6 +38,26 @@ pub async fn require_image(docker: &Docker, image: &str) {
     if let Err(e) = docker.inspect_image(image).await {
         panic!("lab image {image} is missing ({e}): build the lab images with `scripts/lab build`");
     }
+}
+
+/// `docker build -t IMAGE` of a Dockerfile given as text (no context).
+pub fn docker_build(image: &str, dockerfile: &str) {
+    let mut child = Command::new("docker")
+        .args(["build", "-q", "-t", image, "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(dockerfile.as_bytes())
+        .unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "docker build of {image} failed"
+    );
 }
 
 /// `N` distinct free high ports on 127.0.0.1 (all bound at once, then
@@ -146,10 +160,7 @@ pub async fn test_network(docker: &Docker) -> Guard {
 /// The first IPv4 subnet of a network, e.g. `172.19.0.0/16`.
 pub async fn network_subnet(docker: &Docker, network: &str) -> String {
     let info = docker
-        .inspect_network(
-            network,
-            None::<bollard::query_parameters::InspectNetworkOptions>,
-        )
+        .inspect_network(network, None::<InspectNetworkOptions>)
         .await
         .unwrap();
     info.ipam
@@ -174,6 +185,7 @@ pub struct Spec {
     pub gateway_privileges: bool,
 }
 
+/// Create and start a test container named after `prefix`.
 pub async fn start(docker: &Docker, prefix: &str, spec: Spec) -> Guard {
     let name = unique(prefix);
     let mut port_bindings = HashMap::new();
@@ -239,6 +251,27 @@ pub async fn start(docker: &Docker, prefix: &str, spec: Spec) -> Guard {
     guard
 }
 
+/// The state of a container (by ID or name), `None` when it does not exist.
+pub async fn container(docker: &Docker, name: &str) -> Option<ContainerInspectResponse> {
+    docker
+        .inspect_container(name, None::<InspectContainerOptions>)
+        .await
+        .ok()
+}
+
+/// Whether an inspected container runs (`false` when it does not exist).
+pub fn running(c: &Option<ContainerInspectResponse>) -> bool {
+    c.as_ref()
+        .and_then(|c| c.state.as_ref())
+        .and_then(|s| s.running)
+        .unwrap_or(false)
+}
+
+/// Whether a container (by ID or name) exists and runs.
+pub async fn is_running(docker: &Docker, id: &str) -> bool {
+    running(&container(docker, id).await)
+}
+
 /// Everything the container wrote to stdout and stderr so far.
 pub async fn logs(docker: &Docker, id: &str) -> String {
     let options = LogsOptionsBuilder::default()
@@ -247,40 +280,29 @@ pub async fn logs(docker: &Docker, id: &str) -> String {
         .build();
     let mut stream = docker.logs(id, Some(options));
     let mut out = String::new();
-    while let Some(chunk) = stream.next().await {
-        match chunk {
-            Ok(output) => out.push_str(&String::from_utf8_lossy(&output.into_bytes())),
-            Err(_) => break,
-        }
+    while let Some(Ok(chunk)) = stream.next().await {
+        out.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
     }
     out
 }
 
-pub async fn is_running(docker: &Docker, id: &str) -> bool {
-    docker
-        .inspect_container(id, None::<InspectContainerOptions>)
-        .await
-        .ok()
-        .and_then(|c| c.state)
-        .and_then(|s| s.running)
-        .unwrap_or(false)
+/// Run a command in a container; what it printed.
+pub async fn exec(docker: &Docker, container: &str, cmd: &[&str]) -> String {
+    tvpn_core::stack::engine::exec_text(docker, container, cmd).await
 }
 
-/// Poll `check` until it returns `Some`, or panic with `what` and the
-/// container's logs.
-pub async fn wait_for<T>(
+/// Poll `check` every 300 ms until it returns `Some`, or panic with `what`
+/// and the container's logs.
+pub async fn wait_for_with_logs<T>(
     docker: &Docker,
     container: &Guard,
     what: &str,
     timeout: Duration,
-    mut check: impl AsyncFnMut() -> Option<T>,
+    check: impl AsyncFnMut() -> Option<T>,
 ) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        if Instant::now() > deadline {
+    match poll(timeout, Duration::from_millis(300), check).await {
+        Some(value) => value,
+        None => {
             let logs = logs(docker, &container.id).await;
             panic!(
                 "{what}: not after {} s; logs of {}:\n{logs}",
@@ -288,6 +310,5 @@ pub async fn wait_for<T>(
                 container.name
             );
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
