@@ -11,7 +11,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod lab;
+use tvpn_testkit as lab;
 
 use std::time::Duration;
 
