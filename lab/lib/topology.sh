@@ -13,6 +13,9 @@ LAB_EXIT_IP=10.222.0.3
 LAB_ECHO_IP=10.222.0.10
 LAB_SEEDER_IP=10.222.0.20
 LAB_DNS_IP=10.222.0.53
+# The router's relay to the echo service, on its LAN side: the real IP as the
+# host sees it (lab-router, lab-relay).
+LAB_ISP_ECHO_URL=http://10.221.0.2:8080/
 LAB_KEYS_DIR="$STATE_DIR/keys"
 LAB_DEMO_CONFIG="$STATE_DIR/demo-config"
 LAB_IMAGES=(tvpn-lab/base:bookworm tvpn-lab/base:trixie tvpn-lab/tools:latest tvpn-lab/gateway:latest
@@ -69,8 +72,10 @@ lab_check_echo() {
   [ "$(docker exec tvpn-lab-echo curl -fsS --max-time 2 "http://$LAB_ECHO_IP/")" = "$LAB_ECHO_IP" ]
 }
 
+# The *.lab.test names, and whoami.akamai.net answered with the asker's address.
 lab_check_dns() {
-  [ "$(docker exec tvpn-lab-echo dig +short +time=1 +tries=1 "@$LAB_DNS_IP" echo.lab.test)" = "$LAB_ECHO_IP" ]
+  [ "$(docker exec tvpn-lab-echo dig +short +time=1 +tries=1 "@$LAB_DNS_IP" echo.lab.test)" = "$LAB_ECHO_IP" ] &&
+    [ "$(docker exec tvpn-lab-echo dig +short +time=1 +tries=1 "@$LAB_DNS_IP" whoami.akamai.net)" = "$LAB_ECHO_IP" ]
 }
 
 lab_check_vpn() {
@@ -97,6 +102,20 @@ lab_check_lan_path() {
   seen=$(docker run --rm --network "$LAB_NET_LAN" --cap-add NET_ADMIN --dns "$LAB_DNS_IP" \
     --label "$LAB_LABEL" tvpn-lab/tools:latest sh -c \
     "ip route replace default via $LAB_ROUTER_LAN_IP && curl -fsS --max-time 3 http://$LAB_ECHO_IP/")
+  [ "$seen" = "$LAB_REAL_IP" ]
+}
+
+# The router's relay: the echo service through it sees the real IP. From the
+# host, as the app fetches it; where the host cannot reach container
+# addresses (Docker Desktop), from a throwaway LAN host instead.
+lab_check_relay() {
+  local seen
+  if tvpn_is_macos; then
+    seen=$(docker run --rm --network "$LAB_NET_LAN" --label "$LAB_LABEL" tvpn-lab/tools:latest \
+      curl -fsS --max-time 3 "$LAB_ISP_ECHO_URL")
+  else
+    seen=$(curl --noproxy '*' -fsS --max-time 3 "$LAB_ISP_ECHO_URL")
+  fi
   [ "$seen" = "$LAB_REAL_IP" ]
 }
 
@@ -183,6 +202,7 @@ lab_up() {
   lab_wait "vpn server $LAB_EXIT_IP:51820, NAT-PMP 10.66.66.1:5351" 20 lab_check_vpn || ok=0
   lab_wait "router $LAB_ROUTER_LAN_IP -> $LAB_REAL_IP" 20 lab_check_router || ok=0
   lab_wait "router path (LAN host seen as $LAB_REAL_IP)" 20 lab_check_lan_path || ok=0
+  lab_wait "router relay $LAB_ISP_ECHO_URL (seen as $LAB_REAL_IP)" 20 lab_check_relay || ok=0
   lab_wait "seeder $LAB_SEEDER_IP (WebUI :8080, torrents :8081, tracker :9000)" 60 lab_check_seeder || ok=0
   if [ "$ok" != 1 ]; then
     tvpn_log "the lab did not come up; container logs:"
@@ -203,11 +223,15 @@ lab_up() {
 lab_summary() {
   cat >&2 <<EOF
   internet $LAB_SUBNET_INTERNET ($LAB_NET_INTERNET, internal)
-    router   $LAB_REAL_IP   the user's real IP (masquerades the LAN)
+    router   $LAB_REAL_IP   the user's real IP (masquerades the LAN); $LAB_ISP_ECHO_URL
+                         relays to the echo service (the real IP as the host sees it);
+                         docker exec tvpn-lab-router lab-router dns-forwarder on|off:
+                         a DNS forwarder on $LAB_ROUTER_LAN_IP:53 to the lab DNS
     vpn      $LAB_EXIT_IP   WireGuard $LAB_EXIT_IP:51820, exit IP, ports 30000-65000 -> client,
                          NAT-PMP 10.66.66.1:5351 in the tunnel (docker exec tvpn-lab-vpn lab-natpmp ...)
     echo     $LAB_ECHO_IP  http://$LAB_ECHO_IP/ and /json: the source address seen
-    dns      $LAB_DNS_IP  *.lab.test only, logs every query (docker logs tvpn-lab-dns)
+    dns      $LAB_DNS_IP  *.lab.test, whoami.akamai.net (-> the asker's address), NXDOMAIN
+                         otherwise; logs every query (docker logs tvpn-lab-dns)
     seeder   $LAB_SEEDER_IP  qBittorrent 4.5 :8080 (admin/adminadmin), tracker :9000,
                          http://$LAB_SEEDER_IP:8081/lab-small.torrent, lab-medium.torrent
   lan      $LAB_SUBNET_LAN ($LAB_NET_LAN): router $LAB_ROUTER_LAN_IP (set LAB_UPLINK to it)
@@ -307,6 +331,10 @@ lab_status() {
       printf '  %-28s missing (scripts/lab build)\n' "$image"
     fi
   done
+  if [ "$(docker inspect -f '{{.State.Running}}' tvpn-lab-router 2>/dev/null)" = true ]; then
+    echo "router (docker exec tvpn-lab-router lab-router status):"
+    docker exec tvpn-lab-router lab-router status 2>&1 | sed 's/^/  /'
+  fi
   if [ -f "$LAB_DEMO_CONFIG/settings.toml" ]; then
     echo "demo profile: $LAB_DEMO_CONFIG/settings.toml"
   fi
@@ -319,6 +347,7 @@ export TVPN_LAB=1
 export TVPN_LAB_ECHO_URL=http://$LAB_ECHO_IP/
 export TVPN_LAB_EXIT_IP=$LAB_EXIT_IP
 export TVPN_LAB_REAL_IP=$LAB_REAL_IP
+export TVPN_LAB_ISP_ECHO_URL=$LAB_ISP_ECHO_URL
 export TVPN_LAB_SEEDER=$LAB_SEEDER_IP
 export TVPN_LAB_DNS=$LAB_DNS_IP
 export TVPN_LAB_NETWORK=$LAB_NET_LAN

@@ -16,6 +16,12 @@ EXIT_IP=10.222.0.3
 REAL_IP=10.222.0.2
 # shellcheck disable=SC2034
 SEEDER_IP=10.222.0.20
+# shellcheck disable=SC2034
+DNS_IP=10.222.0.53
+# shellcheck disable=SC2034
+ROUTER_LAN_IP=10.221.0.2
+# shellcheck disable=SC2034
+ISP_ECHO_URL=http://10.221.0.2:8080/
 
 # -- assertions (tests run in a subshell with `set -e`; `fail` ends it)
 
@@ -168,4 +174,10 @@ dns_log_since() {
 
 dns_log_count() {
   docker logs tvpn-lab-dns 2>&1 | wc -l
+}
+
+# lan_host CMD...: run a command on a throwaway host of the LAN (tvpn-lab-lan),
+# behind nothing but the router's LAN address.
+lan_host() {
+  docker run --rm --network tvpn-lab-lan --label "$LAB_LABEL" tvpn-lab/tools:latest "$@"
 }

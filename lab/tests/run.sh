@@ -2,7 +2,9 @@
 # Tests that prove the lab tells the truth: tunnelled traffic is seen as the VPN
 # exit address, the kill switch holds, the leak check can fail, DNS stays in
 # the tunnel, a real torrent transfer only shows the exit address, the port
-# forwarded over NAT-PMP reaches the namespace, and the gateway's control API
+# forwarded over NAT-PMP reaches the namespace, the app's probes work inside
+# the gateway, the ISP path (router relay, router DNS forwarder) and the
+# resolver-identity name show the real IP, and the gateway's control API
 # behaves like gluetun v3.39 / v3.40 / v3.41 / latest.
 #
 # Needs `scripts/lab build`; runs `scripts/lab up` itself and `down` at the end.
@@ -169,7 +171,13 @@ test_torrent() {
 # 3. DNS from the namespace reaches the lab DNS only through the tunnel.
 test_dns() {
   local before name
-  expect_eq "resolv.conf in the namespace" "nameserver 127.0.0.1" "$(in_ns "$TOOLS" cat /etc/resolv.conf)"
+  # gluetun's UseDNSSystemWide: its own nameserver first, the others gone,
+  # Docker's other lines kept.
+  local resolv
+  resolv=$(in_ns "$TOOLS" cat /etc/resolv.conf)
+  printf '%s\n' "$resolv" | sed 's/^/    /'
+  expect_eq "resolv.conf: first line" "nameserver 127.0.0.1" "$(head -n 1 <<<"$resolv")"
+  expect_eq "resolv.conf: nameservers" "nameserver 127.0.0.1" "$(grep '^nameserver' <<<"$resolv")"
   before=$(dns_log_count)
   name="probe-$RANDOM$RANDOM.lab.test"
   expect_match "getent hosts echo.lab.test" "^$ECHO_IP +echo.lab.test" "$(in_ns "$TOOLS" getent hosts echo.lab.test)"
@@ -182,6 +190,36 @@ test_dns() {
   grep -q "echo.lab.test from" <<<"$queries" || fail "the query for echo.lab.test never reached the lab DNS"
   sources=$(sed -n 's/.* from \([0-9.]*\)$/\1/p' <<<"$queries" | sort -u | tr '\n' ' ')
   expect_eq "query sources" "$EXIT_IP " "$sources"
+}
+
+# The commands the app runs inside the gateway (GNU wget, nslookup, ping, a
+# look at /proc and /etc/resolv.conf) work there as in gluetun's image, and
+# the resolver-identity name shows who asks the lab DNS.
+test_gateway_tools() {
+  expect_eq "wget -O - -T 5 -t 1 (IP echo through the tunnel)" "$EXIT_IP" \
+    "$(docker exec "$GW" wget -q -O - -T 5 -t 1 "http://$ECHO_IP/")"
+  local before out
+  before=$(dns_log_count)
+  out=$(docker exec "$GW" nslookup whoami.akamai.net)
+  printf '%s\n' "$out" | sed 's/^/    /'
+  expect_eq "nslookup whoami.akamai.net: server" "127.0.0.1" "$(sed -n 's/^Server:[[:space:]]*//p' <<<"$out")"
+  expect_eq "nslookup whoami.akamai.net: answer (the resolver that asked)" "$EXIT_IP" \
+    "$(sed -n '/^Name:/,$ s/^Address: *//p' <<<"$out")"
+  dns_log_since "$before" | grep "query\[A\] whoami.akamai.net from $EXIT_IP\$" >/dev/null ||
+    fail "the lab DNS did not log the whoami query from $EXIT_IP"
+  expect_eq "resolv.conf in the gateway" "nameserver 127.0.0.1" \
+    "$(docker exec "$GW" cat /etc/resolv.conf | grep '^nameserver')"
+  expect_eq "/proc/net/if_inet6 (IPv6 off)" "" "$(docker exec "$GW" cat /proc/net/if_inet6)"
+  expect_eq "disable_ipv6" 1 "$(docker exec "$GW" cat /proc/sys/net/ipv6/conf/all/disable_ipv6)"
+  if out=$(docker exec "$GW" ping -6 -n -c 1 -W 1 2001:db8::1 2>&1); then fail "ping -6 answered: $out"; fi
+  echo "  ping -6 -n -c 1 -W 1 2001:db8::1: fails: $out"
+  # The router's DNS forwarder: a query sent to the LAN side (allowed by the
+  # kill switch: the eth0 subnet) reaches the lab DNS from the real IP.
+  docker exec tvpn-lab-router lab-router dns-forwarder on
+  out=$(docker exec "$GW" nslookup whoami.akamai.net "$ROUTER_LAN_IP" || true)
+  docker exec tvpn-lab-router lab-router dns-forwarder off
+  expect_eq "nslookup whoami.akamai.net $ROUTER_LAN_IP (router forwarder)" "$REAL_IP" \
+    "$(sed -n '/^Name:/,$ s/^Address: *//p' <<<"$out")"
 }
 
 probe_echo() {
@@ -208,6 +246,10 @@ test_kill_switch() {
   expect_eq "PUT stopped" '200 {"outcome":"stopped"}' \
     "$(api "$CPORT" PUT /v1/vpn/status "${AUTH[@]}" -d '{"status":"stopped"}')"
   expect_eq "public_ip while stopped" '200 {"public_ip":""}' "$(api "$CPORT" GET /v1/publicip/ip "${AUTH[@]}")"
+  expect_eq "status while stopped" '200 {"status":"stopped"}' "$(api "$CPORT" GET /v1/vpn/status "${AUTH[@]}")"
+  # gluetun's policies stay DROP while the VPN is stopped (set once at start).
+  expect_eq "policies while stopped" "-P INPUT DROP -P FORWARD DROP -P OUTPUT DROP" \
+    "$(docker exec "$GW" iptables -S | grep '^-P' | tr '\n' ' ' | sed 's/ $//')"
   expect_eq "forwarded port while stopped" '200 {"port":0,"ports":[]}' "$(api "$CPORT" GET /v1/portforward "${AUTH[@]}")"
   expect_eq "port file while stopped" "" "$(docker exec "$GW" cat /tmp/gluetun/forwarded_port)"
   assert_blocked "tunnel stopped"
@@ -243,16 +285,37 @@ test_kill_switch() {
   gateway_wait_ready "$CPORT" "${AUTH[@]}"
 }
 
+gateway_firewall() {
+  docker exec "$GW" /gluetun-entrypoint lab status | sed -n 's/.*"firewall": "\([a-z]*\)".*/\1/p'
+}
+
 # 4. Control experiment: with the firewall open and the tunnel down, the leak
-# is visible (the echo service sees the real IP), so the checks above can fail.
+# is visible (the echo service sees the real IP, the resolver-identity name
+# answers the real IP), so the checks above can fail. An open firewall stays
+# open across a VPN stop/start until `lab firewall close`.
 test_control_experiment() {
   expect_eq "PUT stopped" '200 {"outcome":"stopped"}' \
     "$(api "$CPORT" PUT /v1/vpn/status "${AUTH[@]}" -d '{"status":"stopped"}')"
   docker exec "$GW" /gluetun-entrypoint lab firewall open
-  local seen
+  local seen whoami
+  seen=$(in_ns "$TOOLS" curl -sS --max-time 5 "http://$ECHO_IP/" || true)
+  whoami=$(docker exec "$GW" nslookup whoami.akamai.net | sed -n '/^Name:/,$ s/^Address: *//p' || true)
+  expect_eq "echo sees (leak)" "$REAL_IP" "$seen"
+  expect_eq "whoami.akamai.net (DNS leak)" "$REAL_IP" "$whoami"
+  # A VPN start and stop keep the firewall open.
+  expect_eq "PUT running (firewall open)" '200 {"outcome":"running"}' \
+    "$(api "$CPORT" PUT /v1/vpn/status "${AUTH[@]}" -d '{"status":"running"}')"
+  retry 15 sh -c "[ \"\$(docker exec $TOOLS curl -s --max-time 2 http://$ECHO_IP/)\" = $EXIT_IP ]" ||
+    fail "not through the tunnel after PUT running with the firewall open"
+  echo "  VPN running, firewall open: echo sees $EXIT_IP"
+  expect_eq "firewall after PUT running" open "$(gateway_firewall)"
+  expect_eq "PUT stopped (firewall open)" '200 {"outcome":"stopped"}' \
+    "$(api "$CPORT" PUT /v1/vpn/status "${AUTH[@]}" -d '{"status":"stopped"}')"
+  expect_eq "firewall after PUT stopped" open "$(gateway_firewall)"
   seen=$(in_ns "$TOOLS" curl -sS --max-time 5 "http://$ECHO_IP/" || true)
   docker exec "$GW" /gluetun-entrypoint lab firewall close
-  expect_eq "echo sees (leak)" "$REAL_IP" "$seen"
+  expect_eq "echo sees after a VPN stop/start (leak, still open)" "$REAL_IP" "$seen"
+  expect_eq "firewall after lab firewall close" closed "$(gateway_firewall)"
   assert_blocked "firewall closed again"
   expect_eq "PUT running" '200 {"outcome":"running"}' \
     "$(api "$CPORT" PUT /v1/vpn/status "${AUTH[@]}" -d '{"status":"running"}')"
@@ -266,6 +329,53 @@ test_control_experiment() {
 gateway_wait_port() {
   retry 15 sh -c "[ \"\$(docker exec $1 cat /tmp/gluetun/forwarded_port 2>/dev/null)\" = $2 ]" ||
     fail "port file of $1: expected [$2], got [$(docker exec "$1" cat /tmp/gluetun/forwarded_port 2>&1)]"
+}
+
+# The ISP path: the router's relay shows the host the real IP, the VPN
+# server can run one too, the lab DNS answers whoami.akamai.net with the
+# asker's address, and the router's DNS forwarder asks it from the real IP.
+test_isp_path() {
+  expect_eq "relay from the host ($ISP_ECHO_URL)" "$REAL_IP" "$(curl --noproxy '*' -fsS --max-time 5 "$ISP_ECHO_URL")"
+  expect_eq "relay from a LAN host" "$REAL_IP" "$(lan_host curl -fsS --max-time 5 "$ISP_ECHO_URL")"
+  docker logs tvpn-lab-router 2>&1 | grep -E "lab-relay: 10\.221\.0\.1:[0-9]+ -> 10\.222\.0\.10:80$" >/dev/null ||
+    fail "the router did not log the relayed connection"
+  docker exec -d tvpn-lab-vpn sh -c 'echo $$ >/tmp/lab-relay.pid; exec lab-relay 8080 10.222.0.10:80'
+  local seen
+  retry 10 sh -c "curl --noproxy '*' -fsS --max-time 2 http://$EXIT_IP:8080/ >/dev/null 2>&1" || fail "no relay on $EXIT_IP:8080"
+  seen=$(curl --noproxy '*' -fsS --max-time 5 "http://$EXIT_IP:8080/")
+  docker exec tvpn-lab-vpn sh -c 'kill "$(cat /tmp/lab-relay.pid)"'
+  expect_eq "relay on the VPN server from the host" "$EXIT_IP" "$seen"
+
+  local before
+  before=$(dns_log_count)
+  expect_eq "whoami.akamai.net from the echo host" "$ECHO_IP" \
+    "$(docker exec tvpn-lab-echo dig +short +time=2 +tries=1 "@$DNS_IP" whoami.akamai.net)"
+  expect_eq "whoami.akamai.net over TCP" "$ECHO_IP" \
+    "$(docker exec tvpn-lab-echo dig +tcp +short +time=2 +tries=1 "@$DNS_IP" whoami.akamai.net)"
+  expect_match "whoami.akamai.net AAAA: no data" "status: NOERROR.*ANSWER: 0" \
+    "$(docker exec tvpn-lab-echo dig +time=2 +tries=1 "@$DNS_IP" whoami.akamai.net AAAA | tr '\n' ' ')"
+  expect_eq "echo.lab.test still answered" "$ECHO_IP" \
+    "$(docker exec tvpn-lab-echo dig +short +time=2 +tries=1 "@$DNS_IP" echo.lab.test)"
+  expect_match "other names: NXDOMAIN" "status: NXDOMAIN" \
+    "$(docker exec tvpn-lab-echo dig +time=2 +tries=1 "@$DNS_IP" example.com || true)"
+  local queries
+  queries=$(dns_log_since "$before" | grep 'query\[')
+  printf '%s\n' "$queries" | sed 's/^/    /'
+  expect_eq "query sources" "$ECHO_IP " "$(sed -n 's/.* from \([0-9.]*\)$/\1/p' <<<"$queries" | sort -u | tr '\n' ' ')"
+
+  expect_eq "forwarder on" "dns forwarder: on ($ROUTER_LAN_IP:53 -> $DNS_IP)" \
+    "$(docker exec tvpn-lab-router lab-router dns-forwarder on)"
+  before=$(dns_log_count)
+  expect_eq "whoami.akamai.net through the router's forwarder" "$REAL_IP" \
+    "$(lan_host dig +short +time=2 +tries=1 "@$ROUTER_LAN_IP" whoami.akamai.net)"
+  dns_log_since "$before" | grep "query\[A\] whoami.akamai.net from $REAL_IP\$" >/dev/null ||
+    fail "the lab DNS did not see the forwarded query from $REAL_IP"
+  expect_match "lab-router status" "dns forwarder: on" "$(docker exec tvpn-lab-router lab-router status | tr '\n' ' ')"
+  expect_eq "forwarder off" "dns forwarder: off" "$(docker exec tvpn-lab-router lab-router dns-forwarder off)"
+  if lan_host dig +short +time=1 +tries=1 "@$ROUTER_LAN_IP" whoami.akamai.net >/dev/null 2>&1; then
+    fail "the forwarder still answers after off"
+  fi
+  echo "  forwarder off: no answer on $ROUTER_LAN_IP:53"
 }
 
 # The lab VPN server's NAT-PMP answers as RFC 6886 says, inside the tunnel only.
@@ -608,9 +718,11 @@ main() {
   t "1. namespace traffic is seen as the exit IP $EXIT_IP, never $REAL_IP" test_exit_ip
   t "2. qBittorrent 5.1 downloads from the seeder; the seeder only sees $EXIT_IP" test_torrent
   t "3. DNS from the namespace reaches the lab DNS only from $EXIT_IP" test_dns
+  t "3b. the app's probes inside the gateway: wget, nslookup (whoami), /proc, ping -6" test_gateway_tools
   t "5. kill switch: PUT stopped and kill-wg block traffic, WebUI stays up, auto-heal" test_kill_switch
   t "4. control experiment: firewall open + tunnel down -> echo sees $REAL_IP" test_control_experiment
   t "NAT-PMP server on 10.66.66.1:5351: RFC 6886 answers, tunnel only" test_natpmp_server
+  t "ISP path: router relay (real IP), VPN relay, whoami.akamai.net, router DNS forwarder" test_isp_path
   t "port forwarding over NAT-PMP end to end; the provider's port change; lab set-port" test_port_forwarding
   remove_fixture
   t "6a. control API contract v3.39" test_contract_v339
