@@ -1,8 +1,10 @@
 //! The live kill-switch test, the one users run by hand: stop the VPN
 //! through the control server, try to reach the IP echo and to resolve a
-//! name from inside qBittorrent's namespace (both must fail, the echo by a
-//! refusal rather than a slow network), start the VPN again, and check that
-//! the echo answers with the VPN's address. It interrupts transfers for a
+//! name from inside qBittorrent's namespace (both must fail), prove that
+//! the failure is the firewall's refusal rather than a slow network (a ping
+//! to the probe target refused before it is sent: a TCP connect that the
+//! firewall drops only times out), start the VPN again, and check that the
+//! echo answers with the VPN's address. It interrupts transfers for a
 //! few seconds, so it runs only on request (`tvpn verify --kill-switch`,
 //! "Test the Kill Switch…"). It never stops or re-binds qBittorrent.
 
@@ -17,8 +19,6 @@ use crate::stack::{tunnel_ip, StackError, StackManager};
 pub const HOLDS: &str = "the kill switch holds with the VPN stopped";
 pub const BACK: &str = "the VPN comes back and traffic flows through it";
 
-/// A failure faster than this is the firewall refusing, not a slow network.
-pub const REFUSAL_WITHIN: Duration = Duration::from_secs(2);
 /// How long the VPN may take to stop, and to come back.
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 const BACK_TIMEOUT: Duration = Duration::from_secs(90);
@@ -48,17 +48,19 @@ pub async fn run(manager: &StackManager) -> Result<Outcome, StackError> {
     }
     let url = manager.settings().monitor.tunnel_ip_url.clone();
     let wget = ["wget", "-O", "-", "-T", "5", "-t", "1", url.as_str()];
+    let target = manager.settings().monitor.probe_target.to_string();
+    let ping = ["ping", "-n", "-c", "1", "-W", "1", target.as_str()];
 
     let stopped_at = Instant::now();
     client.set_vpn_status(VpnTarget::Stopped).await?;
     let holds = match wait_status(client, false, STOP_TIMEOUT).await {
         Err(why) => check(HOLDS, false, why),
         Ok(()) => {
-            let t = Instant::now();
-            let echo = exec(manager.docker(), &gateway.id, &wget).await;
-            let took = t.elapsed();
-            let lookup = exec(manager.docker(), &gateway.id, &["nslookup", WHOAMI_NAME]).await;
-            blocked_verdict(&echo, took, &lookup)
+            let docker = manager.docker();
+            let echo = exec(docker, &gateway.id, &wget).await;
+            let lookup = exec(docker, &gateway.id, &["nslookup", WHOAMI_NAME]).await;
+            let refusal = exec(docker, &gateway.id, &ping).await;
+            blocked_verdict(&echo, &lookup, &refusal)
         }
     };
 
@@ -107,10 +109,11 @@ async fn wait_status(client: &GluetunClient, up: bool, timeout: Duration) -> Res
     }
 }
 
-/// With the VPN stopped: the echo must fail by a refusal (within
-/// [`REFUSAL_WITHIN`], or the firewall's "Operation not permitted"), and the
-/// name must not resolve.
-pub fn blocked_verdict(echo: &str, took: Duration, lookup: &str) -> Check {
+/// With the VPN stopped: the echo gets no answer, the name does not
+/// resolve, and a ping (ICMP, which a firewall refuses at `sendmsg`, unlike
+/// a TCP connect that it lets time out) is refused: the block is the
+/// firewall's, not a slow network.
+pub fn blocked_verdict(echo: &str, lookup: &str, ping: &str) -> Check {
     if let Some(ip) = answered(echo) {
         return check(
             HOLDS,
@@ -125,24 +128,25 @@ pub fn blocked_verdict(echo: &str, took: Duration, lookup: &str) -> Check {
             format!("LEAK: with the VPN stopped, {WHOAMI_NAME} resolved to {ip}"),
         );
     }
-    let refused = echo.contains("Operation not permitted") || took < REFUSAL_WITHIN;
-    if !refused {
+    if ping.contains("bytes from") {
         return check(
             HOLDS,
             false,
-            format!(
-                "the IP echo failed only after {} ms: a slow network, not a proven block",
-                took.as_millis()
-            ),
+            "LEAK: with the VPN stopped, a ping was answered",
+        );
+    }
+    if !ping.contains("Operation not permitted") {
+        let what = ping.lines().last().unwrap_or("").trim();
+        return check(
+            HOLDS,
+            false,
+            format!("nothing answered, but the firewall's refusal is not proven: the ping printed {what:?}"),
         );
     }
     check(
         HOLDS,
         true,
-        format!(
-            "with the VPN stopped, the IP echo was refused in {} ms and no name resolved",
-            took.as_millis()
-        ),
+        "with the VPN stopped, the IP echo got no answer, no name resolved, and the firewall refused a ping",
     )
 }
 
@@ -178,22 +182,29 @@ fn answered(output: &str) -> Option<IpAddr> {
 mod tests {
     use super::*;
 
-    const REFUSED: &str = "--2026-12-02 07:00:00--  http://10.222.0.10/\nConnecting to 10.222.0.10:80... failed: Operation not permitted.\n";
-    const NO_NAME: &str = ";; connection timed out; no servers could be reached\n";
+    // What the lab's gateway printed with the VPN stopped.
+    const TIMED_OUT: &str = "--2026-12-02 06:36:44--  http://10.222.0.10/\nConnecting to 10.222.0.10:80... failed: Connection timed out.\nGiving up.\n";
+    const NO_NAME: &str = "Server:\t\t127.0.0.1\nAddress:\t127.0.0.1#53\n\n** server can't find whoami.akamai.net: REFUSED\n";
+    const REFUSED: &str = "PING 10.222.0.10 (10.222.0.10) 56(84) bytes of data.\nping: sendmsg: Operation not permitted\n";
 
     #[test]
     fn a_refusal_with_the_vpn_stopped_holds() {
-        let c = blocked_verdict(REFUSED, Duration::from_millis(40), NO_NAME);
+        let c = blocked_verdict(TIMED_OUT, NO_NAME, REFUSED);
         assert!(c.ok, "{c:?}");
+        // busybox's wording (gluetun's image).
+        let busybox = "PING 10.222.0.10 (10.222.0.10): 56 data bytes\nping: sendto: Operation not permitted\n";
+        assert!(blocked_verdict(TIMED_OUT, NO_NAME, busybox).ok);
         // An answer is a leak, whatever else.
-        let c = blocked_verdict("10.222.0.2\n", Duration::from_millis(40), NO_NAME);
+        let c = blocked_verdict("10.222.0.2\n", NO_NAME, REFUSED);
         assert!(!c.ok && c.detail.contains("LEAK") && c.detail.contains("10.222.0.2"));
         let resolved = "Name:\twhoami.akamai.net\nAddress: 10.222.0.2\n";
-        assert!(!blocked_verdict(REFUSED, Duration::from_millis(40), resolved).ok);
-        // A timeout is a slow network, not a proven block.
-        let timed_out = "Connecting to 10.222.0.10:80... failed: Connection timed out.\n";
-        let c = blocked_verdict(timed_out, Duration::from_secs(5), NO_NAME);
-        assert!(!c.ok && c.detail.contains("slow network"), "{}", c.detail);
+        assert!(!blocked_verdict(TIMED_OUT, resolved, REFUSED).ok);
+        let answered = "64 bytes from 10.222.0.10: icmp_seq=1 ttl=63 time=0.3 ms\n";
+        assert!(!blocked_verdict(TIMED_OUT, NO_NAME, answered).ok);
+        // Sent and unanswered: a slow network looks the same; no proof.
+        let unanswered = "PING 10.222.0.10 (10.222.0.10) 56(84) bytes of data.\n\n--- 10.222.0.10 ping statistics ---\n1 packets transmitted, 0 received, 100% packet loss\n";
+        let c = blocked_verdict(TIMED_OUT, NO_NAME, unanswered);
+        assert!(!c.ok && c.detail.contains("not proven"), "{}", c.detail);
     }
 
     #[test]
@@ -202,6 +213,6 @@ mod tests {
         let c = back_verdict("10.222.0.3\n", Some(vpn), Duration::from_millis(2500));
         assert!(c.ok && c.detail.contains("2.5 s"), "{}", c.detail);
         assert!(!back_verdict("10.222.0.2\n", Some(vpn), Duration::ZERO).ok);
-        assert!(!back_verdict(REFUSED, Some(vpn), Duration::ZERO).ok);
+        assert!(!back_verdict(TIMED_OUT, Some(vpn), Duration::ZERO).ok);
     }
 }
