@@ -1,9 +1,9 @@
 //! The live kill-switch test, the one users run by hand: stop the VPN
 //! through the control server, try to reach the IP echo and to resolve a
 //! name from inside qBittorrent's namespace (both must fail), prove that
-//! the failure is the firewall's refusal rather than a slow network (a ping
-//! to the probe target refused before it is sent: a TCP connect that the
-//! firewall drops only times out), start the VPN again, and check that the
+//! the failure is the firewall's rather than a slow network (its DROP
+//! policy counted the attempt: a connect the firewall drops only times out,
+//! like one on a slow network), start the VPN again, and check that the
 //! echo answers with the VPN's address. It interrupts transfers for a
 //! few seconds, so it runs only on request (`tvpn verify --kill-switch`,
 //! "Test the Kill Switch…"). It never stops or re-binds qBittorrent.
@@ -48,8 +48,6 @@ pub async fn run(manager: &StackManager) -> Result<Outcome, StackError> {
     }
     let url = manager.settings().monitor.tunnel_ip_url.clone();
     let wget = ["wget", "-O", "-", "-T", "5", "-t", "1", url.as_str()];
-    let target = manager.settings().monitor.probe_target.to_string();
-    let ping = ["ping", "-n", "-c", "1", "-W", "1", target.as_str()];
 
     let stopped_at = Instant::now();
     client.set_vpn_status(VpnTarget::Stopped).await?;
@@ -57,10 +55,15 @@ pub async fn run(manager: &StackManager) -> Result<Outcome, StackError> {
         Err(why) => check(HOLDS, false, why),
         Ok(()) => {
             let docker = manager.docker();
+            let before = exec(docker, &gateway.id, &DROP_COUNTERS).await;
             let echo = exec(docker, &gateway.id, &wget).await;
+            let after = exec(docker, &gateway.id, &DROP_COUNTERS).await;
             let lookup = exec(docker, &gateway.id, &["nslookup", WHOAMI_NAME]).await;
-            let refusal = exec(docker, &gateway.id, &ping).await;
-            blocked_verdict(&echo, &lookup, &refusal)
+            let dropped = match (dropped_packets(&before), dropped_packets(&after)) {
+                (Some(b), Some(a)) => Some(a.saturating_sub(b)),
+                _ => None,
+            };
+            blocked_verdict(&echo, &lookup, dropped)
         }
     };
 
@@ -109,11 +112,32 @@ async fn wait_status(client: &GluetunClient, up: bool, timeout: Duration) -> Res
     }
 }
 
+/// The firewall's OUTPUT chain, with its counters, in both iptables
+/// back-ends gluetun's image has (`iptables`, `iptables-legacy`: gluetun
+/// uses whichever works, `internal/firewall/iptables.go`).
+const DROP_COUNTERS: [&str; 3] = [
+    "sh",
+    "-c",
+    "iptables -L OUTPUT -n -v -x 2>/dev/null; iptables-legacy -L OUTPUT -n -v -x 2>/dev/null",
+];
+
+/// Packets the OUTPUT chains with a DROP policy have dropped, from
+/// `iptables -L OUTPUT -n -v -x` ("Chain OUTPUT (policy DROP 12 packets,
+/// 849 bytes)"); `None` when no chain drops by default.
+pub fn dropped_packets(listing: &str) -> Option<u64> {
+    let counts: Vec<u64> = listing
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Chain OUTPUT (policy DROP "))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .collect();
+    (!counts.is_empty()).then(|| counts.iter().sum())
+}
+
 /// With the VPN stopped: the echo gets no answer, the name does not
-/// resolve, and a ping (ICMP, which a firewall refuses at `sendmsg`, unlike
-/// a TCP connect that it lets time out) is refused: the block is the
-/// firewall's, not a slow network.
-pub fn blocked_verdict(echo: &str, lookup: &str, ping: &str) -> Check {
+/// resolve, and the firewall's DROP policy counted the attempt (`dropped`
+/// packets while the echo was tried): the block is the firewall's, not a
+/// slow network.
+pub fn blocked_verdict(echo: &str, lookup: &str, dropped: Option<u64>) -> Check {
     if let Some(ip) = answered(echo) {
         return check(
             HOLDS,
@@ -128,26 +152,25 @@ pub fn blocked_verdict(echo: &str, lookup: &str, ping: &str) -> Check {
             format!("LEAK: with the VPN stopped, {WHOAMI_NAME} resolved to {ip}"),
         );
     }
-    if ping.contains("bytes from") {
-        return check(
+    match dropped {
+        Some(n) if n > 0 => check(
+            HOLDS,
+            true,
+            format!(
+                "with the VPN stopped, the IP echo got no answer (the firewall dropped {n} packets) and no name resolved"
+            ),
+        ),
+        Some(_) => check(
             HOLDS,
             false,
-            "LEAK: with the VPN stopped, a ping was answered",
-        );
-    }
-    if !ping.contains("Operation not permitted") {
-        let what = ping.lines().last().unwrap_or("").trim();
-        return check(
+            "nothing answered, but the firewall dropped nothing: a slow network, not a proven block",
+        ),
+        None => check(
             HOLDS,
             false,
-            format!("nothing answered, but the firewall's refusal is not proven: the ping printed {what:?}"),
-        );
+            "nothing answered, but the firewall's counters could not be read: the block is not proven",
+        ),
     }
-    check(
-        HOLDS,
-        true,
-        "with the VPN stopped, the IP echo got no answer, no name resolved, and the firewall refused a ping",
-    )
 }
 
 /// With the VPN back: the echo answers with the VPN's address.
@@ -185,26 +208,29 @@ mod tests {
     // What the lab's gateway printed with the VPN stopped.
     const TIMED_OUT: &str = "--2026-12-02 06:36:44--  http://10.222.0.10/\nConnecting to 10.222.0.10:80... failed: Connection timed out.\nGiving up.\n";
     const NO_NAME: &str = "Server:\t\t127.0.0.1\nAddress:\t127.0.0.1#53\n\n** server can't find whoami.akamai.net: REFUSED\n";
-    const REFUSED: &str = "PING 10.222.0.10 (10.222.0.10) 56(84) bytes of data.\nping: sendmsg: Operation not permitted\n";
 
     #[test]
-    fn a_refusal_with_the_vpn_stopped_holds() {
-        let c = blocked_verdict(TIMED_OUT, NO_NAME, REFUSED);
+    fn the_firewall_counts_what_it_blocks() {
+        let nft = "Chain OUTPUT (policy DROP 3 packets, 180 bytes)\n    pkts      bytes target     prot opt in     out     source               destination\n      35    28601 ACCEPT     0    --  *      *       0.0.0.0/0            0.0.0.0/0            ctstate RELATED,ESTABLISHED\n";
+        let legacy = "Chain OUTPUT (policy ACCEPT 12 packets, 849 bytes)\n";
+        assert_eq!(dropped_packets(&format!("{nft}{legacy}")), Some(3));
+        assert_eq!(dropped_packets(legacy), None);
+        assert_eq!(dropped_packets(""), None);
+    }
+
+    #[test]
+    fn a_block_by_the_firewall_with_the_vpn_stopped_holds() {
+        let c = blocked_verdict(TIMED_OUT, NO_NAME, Some(3));
         assert!(c.ok, "{c:?}");
-        // busybox's wording (gluetun's image).
-        let busybox = "PING 10.222.0.10 (10.222.0.10): 56 data bytes\nping: sendto: Operation not permitted\n";
-        assert!(blocked_verdict(TIMED_OUT, NO_NAME, busybox).ok);
         // An answer is a leak, whatever else.
-        let c = blocked_verdict("10.222.0.2\n", NO_NAME, REFUSED);
+        let c = blocked_verdict("10.222.0.2\n", NO_NAME, Some(3));
         assert!(!c.ok && c.detail.contains("LEAK") && c.detail.contains("10.222.0.2"));
         let resolved = "Name:\twhoami.akamai.net\nAddress: 10.222.0.2\n";
-        assert!(!blocked_verdict(TIMED_OUT, resolved, REFUSED).ok);
-        let answered = "64 bytes from 10.222.0.10: icmp_seq=1 ttl=63 time=0.3 ms\n";
-        assert!(!blocked_verdict(TIMED_OUT, NO_NAME, answered).ok);
-        // Sent and unanswered: a slow network looks the same; no proof.
-        let unanswered = "PING 10.222.0.10 (10.222.0.10) 56(84) bytes of data.\n\n--- 10.222.0.10 ping statistics ---\n1 packets transmitted, 0 received, 100% packet loss\n";
-        let c = blocked_verdict(TIMED_OUT, NO_NAME, unanswered);
-        assert!(!c.ok && c.detail.contains("not proven"), "{}", c.detail);
+        assert!(!blocked_verdict(TIMED_OUT, resolved, Some(3)).ok);
+        // Nothing dropped: a slow network looks the same; no proof.
+        let c = blocked_verdict(TIMED_OUT, NO_NAME, Some(0));
+        assert!(!c.ok && c.detail.contains("slow network"), "{}", c.detail);
+        assert!(!blocked_verdict(TIMED_OUT, NO_NAME, None).ok);
     }
 
     #[test]
