@@ -96,8 +96,8 @@ ensure_docker() {
           eval "exec $n>&-" 2>/dev/null
         fi
       done
-      tvpn_as_root setsid dockerd --live-restore >>"$log" 2>&1 </dev/null
-    ) &
+      tvpn_as_root setsid dockerd --live-restore
+    ) >>"$log" 2>&1 </dev/null &
   fi
   local _
   for _ in $(seq 1 60); do
