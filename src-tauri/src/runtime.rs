@@ -154,13 +154,14 @@ impl Loop {
     }
 
     fn render(&mut self) {
+        let view = self.view.borrow();
         let prefs = Prefs {
             launch_at_login: self.launch_at_login,
-            speed_in_title: self.view.borrow().prefs.speed_in_title,
+            speed_in_title: view.prefs.speed_in_title,
         };
-        let view = self.view.borrow().clone();
         let (s, busy) = (&self.snapshot, &self.busy);
         let model = menu_model(s, busy, &prefs, view.last_verify.as_ref(), now_ms());
+        drop(view);
         if self.shown.as_ref() != Some(&model) {
             let (last, hooks) = (self.shown.as_ref(), self.hooks.as_ref());
             crate::tray::apply(&self.items, &model, last, hooks);

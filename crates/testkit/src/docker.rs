@@ -40,22 +40,24 @@ pub async fn require_image(docker: &Docker, image: &str) {
     }
 }
 
-/// `docker build -t IMAGE` of a Dockerfile given as text (no context).
-pub fn docker_build(image: &str, dockerfile: &str) {
-    let mut child = Command::new("docker")
-        .args(["build", "-q", "-t", image, "-"])
+/// Run `cmd` with `input` on its stdin (stdout discarded); whether it
+/// succeeded.
+pub fn run_with_stdin(mut cmd: Command, input: &[u8]) -> bool {
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(dockerfile.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait().unwrap().success()
+}
+
+/// `docker build -t IMAGE` of a Dockerfile given as text (no context).
+pub fn docker_build(image: &str, dockerfile: &str) {
+    let mut cmd = Command::new("docker");
+    cmd.args(["build", "-q", "-t", image, "-"]);
     assert!(
-        child.wait().unwrap().success(),
+        run_with_stdin(cmd, dockerfile.as_bytes()),
         "docker build of {image} failed"
     );
 }

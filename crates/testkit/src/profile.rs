@@ -6,11 +6,10 @@
 //! Needs `scripts/lab up` and a Secret Service (scripts/test provides
 //! both); fails, never skips, without them.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::docker::{docker, free_ports, is_running};
+use crate::docker::{docker, free_ports, is_running, run_with_stdin};
 use crate::lab::{workspace_root, VPN_SERVER};
 
 /// The `tvpn` binary cargo built for the tests of `tvpn-cli`:
@@ -148,20 +147,8 @@ impl Profile {
 
     /// `tvpn secrets set KIND`, the value on stdin.
     pub fn set_secret(&self, kind: &str, value: &str) {
-        let mut child = self
-            .command(&["secrets", "set", kind])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(value.as_bytes())
-            .unwrap();
         assert!(
-            child.wait().unwrap().success(),
+            run_with_stdin(self.command(&["secrets", "set", kind]), value.as_bytes()),
             "storing {kind} in the keychain failed (is a Secret Service running?)"
         );
     }

@@ -274,6 +274,20 @@ const EXPOSURES: &[(&str, &str, &str, &str, &str)] = &[
         "not a private range",
     ),
     (
+        "real-IP echo not http(s)",
+        "[qbittorrent]",
+        "[monitor]\nreal_ip_url = \"ftp://echo.example\"\n\n[qbittorrent]",
+        "monitor.real_ip_url",
+        "not an IP echo's address",
+    ),
+    (
+        "tunnel echo with credentials",
+        "[qbittorrent]",
+        "[monitor]\ntunnel_ip_url = \"https://me:pw@echo.example/\"\n\n[qbittorrent]",
+        "monitor.tunnel_ip_url",
+        "credentials do not belong in the URL",
+    ),
+    (
         "probe on loopback",
         "[qbittorrent]",
         "[monitor]\nprobe_target = \"127.0.0.1\"\n\n[qbittorrent]",
