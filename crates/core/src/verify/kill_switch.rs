@@ -47,7 +47,9 @@ pub async fn run(manager: &StackManager) -> Result<Outcome, StackError> {
         });
     }
     let url = manager.settings().monitor.tunnel_ip_url.clone();
-    let wget = ["wget", "-O", "-", "-T", "5", "-t", "1", url.as_str()];
+    // Quiet: the body alone. Its progress lines go to stderr, which the
+    // exec interleaves with stdout, so they could split the address.
+    let wget = ["wget", "-q", "-O", "-", "-T", "5", "-t", "1", url.as_str()];
 
     let stopped_at = Instant::now();
     client.set_vpn_status(VpnTarget::Stopped).await?;
@@ -196,7 +198,7 @@ pub fn back_verdict(echo: &str, vpn: Option<IpAddr>, downtime: Duration) -> Chec
     }
 }
 
-/// The address `wget -O -` printed, if the echo answered.
+/// The address `wget -q -O -` printed, if the echo answered.
 fn answered(output: &str) -> Option<IpAddr> {
     output.lines().find_map(parse_ip)
 }
@@ -216,6 +218,18 @@ mod tests {
         assert_eq!(dropped_packets(&format!("{nft}{legacy}")), Some(3));
         assert_eq!(dropped_packets(legacy), None);
         assert_eq!(dropped_packets(""), None);
+    }
+
+    #[test]
+    fn the_echo_is_read_from_its_body_alone() {
+        // What an unquiet wget printed when its stderr and stdout
+        // interleaved: the body is not a line of its own.
+        let mixed = "Saving to: 'STDOUT'\n\n     0K      10.222.0.2\n";
+        assert_eq!(answered(mixed), None);
+        assert_eq!(
+            answered("10.222.0.2\n"),
+            Some("10.222.0.2".parse().unwrap())
+        );
     }
 
     #[test]
