@@ -14,7 +14,7 @@ use std::time::Duration;
 use bollard::query_parameters::LogsOptionsBuilder;
 use futures_util::StreamExt;
 use serde::Serialize;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 
 use super::heal::{heal, HealEvent, HealPoke};
 use super::machine::{Action, BlockProbe, Event, Machine, Presence, Signal};
@@ -27,23 +27,26 @@ use crate::stack::{labels, tunnel_ip, StackManager};
 /// Pacing of the signal sources.
 #[derive(Debug, Clone)]
 pub struct MonitorOptions {
-    /// How often the control server is asked.
+    /// How often the control server is asked while it says the VPN runs
+    /// (at once after a container event or a state line in the gateway's
+    /// log; ten times as often while it does not).
     pub control_interval: Duration,
     /// How often qBittorrent is asked.
     pub qbittorrent_interval: Duration,
     /// Ping interval of the liveness probe, in seconds (as `ping -i`).
     pub ping_interval: &'static str,
-    /// How often silence is checked.
+    /// A heartbeat for the machine besides its own deadlines
+    /// ([`Machine::next_deadline`]), which wake it when a silence is due.
     pub tick: Duration,
 }
 
 impl Default for MonitorOptions {
     fn default() -> Self {
         Self {
-            control_interval: Duration::from_millis(500),
+            control_interval: Duration::from_secs(5),
             qbittorrent_interval: Duration::from_secs(2),
-            ping_interval: "0.2",
-            tick: Duration::from_millis(100),
+            ping_interval: "0.05",
+            tick: Duration::from_secs(1),
         }
     }
 }
@@ -98,13 +101,22 @@ pub async fn run_with_signals(
     // Dropped (so aborted) with the monitor: its sources and its actions.
     let mut tasks = tokio::task::JoinSet::new();
     let mut actions = tokio::task::JoinSet::new();
-    tasks.spawn(engine_events(Arc::clone(&manager), tx.clone(), poke_heal));
+    // Bumped on every container event of the profile: what the pollers
+    // learnt from the engine holds until it changes.
+    let (generation, seen) = watch::channel(0_u64);
+    tasks.spawn(engine_events(
+        Arc::clone(&manager),
+        tx.clone(),
+        poke_heal,
+        generation,
+    ));
     tasks.spawn(heal(Arc::clone(&manager), heal_pokes, heal_tx));
     tasks.spawn(control_poller(
         Arc::clone(&manager),
         tx.clone(),
         Arc::clone(&poke),
         options.control_interval,
+        seen.clone(),
     ));
     tasks.spawn(liveness_probe(
         Arc::clone(&manager),
@@ -117,6 +129,7 @@ pub async fn run_with_signals(
         Arc::clone(&manager),
         tx.clone(),
         options.qbittorrent_interval,
+        seen,
     ));
     {
         let tx = tx.clone();
@@ -138,7 +151,15 @@ pub async fn run_with_signals(
         snapshot: Box::new(machine.snapshot().clone()),
     });
     tokio::pin!(shutdown);
+    let deadline = tokio::time::sleep(Duration::MAX);
+    tokio::pin!(deadline);
     loop {
+        // Woken when a silence is due, not on a polling tick.
+        let due = machine.next_deadline();
+        if let Some(at) = due {
+            let wait = Duration::from_millis(at.saturating_sub(now_ms()));
+            deadline.as_mut().reset(tokio::time::Instant::now() + wait);
+        }
         tokio::select! {
             () = &mut shutdown => break,
             Some(_) = actions.join_next(), if !actions.is_empty() => {}
@@ -147,7 +168,12 @@ pub async fn run_with_signals(
                     report(MonitorOutput::Heal(h));
                 }
             }
-            signal = rx.recv() => {
+            signal = async {
+                tokio::select! {
+                    signal = rx.recv() => signal,
+                    () = &mut deadline, if due.is_some() => Some(Signal::Tick),
+                }
+            } => {
                 let Some(signal) = signal else { break };
                 let now = now_ms();
                 let out = machine.on(signal, now);
@@ -210,8 +236,15 @@ async fn presence(manager: &StackManager) -> Result<Presence, crate::stack::Stac
 /// Container events of the profile (the monitor's one subscription) →
 /// presence and gateway starts, and a poke to the healer; engine loss and
 /// return.
-async fn engine_events(manager: Arc<StackManager>, tx: Tx, heal: mpsc::UnboundedSender<HealPoke>) {
+async fn engine_events(
+    manager: Arc<StackManager>,
+    tx: Tx,
+    heal: mpsc::UnboundedSender<HealPoke>,
+    generation: watch::Sender<u64>,
+) {
+    let bump = || generation.send_modify(|g| *g += 1);
     loop {
+        bump();
         match manager.docker().ping().await {
             Ok(_) => {
                 let _ = tx.send(Signal::EngineUp);
@@ -232,6 +265,7 @@ async fn engine_events(manager: Arc<StackManager>, tx: Tx, heal: mpsc::Unbounded
         let error = loop {
             match events.next().await {
                 Some(Ok(event)) => {
+                    bump();
                     let action = event.action.unwrap_or_default();
                     let role = event
                         .actor
@@ -266,17 +300,35 @@ async fn engine_events(manager: Arc<StackManager>, tx: Tx, heal: mpsc::Unbounded
 /// Container events that can change what the stack needs.
 const HEAL_EVENTS: &[&str] = &["create", "start", "restart", "die", "stop", "destroy"];
 
-/// `GET /v1/vpn/status`, `/v1/publicip/ip` and the forwarded port, twice a
-/// second, or at once when the gateway's log says something changed.
-async fn control_poller(manager: Arc<StackManager>, tx: Tx, poke: Arc<Notify>, every: Duration) {
+/// `/v1/publicip/ip` and the forwarded port: every `every` while the VPN
+/// runs, ten times as often while it does not, and at once when the
+/// gateway's log says something changed or a container event came.
+async fn control_poller(
+    manager: Arc<StackManager>,
+    tx: Tx,
+    poke: Arc<Notify>,
+    every: Duration,
+    mut events: watch::Receiver<u64>,
+) {
     let port = manager.settings().stack.control_port;
+    // Whether the gateway publishes the control port, as of a generation.
+    let mut published: Option<(u64, bool)> = None;
     loop {
+        let generation = *events.borrow_and_update();
         // The API key goes only to the gateway: not to another program that
         // took the port while the gateway is down.
-        let published = manager
-            .gateway_publishes(crate::stack::spec::CONTROL_PORT, port)
-            .await;
-        if !published {
+        let publishes = match published {
+            Some((g, p)) if g == generation => p,
+            _ => {
+                let p = manager
+                    .gateway_publishes(crate::stack::spec::CONTROL_PORT, port)
+                    .await;
+                published = Some((generation, p));
+                p
+            }
+        };
+        let mut running = false;
+        if !publishes {
             let _ = tx.send(Signal::ControlUnreachable(
                 "the gateway does not run or publish its control port".to_owned(),
             ));
@@ -284,7 +336,7 @@ async fn control_poller(manager: Arc<StackManager>, tx: Tx, poke: Arc<Notify>, e
             let answer = tokio::time::timeout(Duration::from_secs(1), tunnel_ip(client)).await;
             match answer {
                 Ok(Ok(ip)) => {
-                    let running = ip.is_some();
+                    running = ip.is_some();
                     let vpn = ip.and_then(|i| {
                         i.public_ip.map(|a| VpnInfo {
                             public_ip: a.to_string(),
@@ -303,6 +355,7 @@ async fn control_poller(manager: Arc<StackManager>, tx: Tx, poke: Arc<Notify>, e
                     }
                 }
                 Ok(Err(e)) => {
+                    published = None;
                     let _ = tx.send(Signal::ControlUnreachable(e.to_string()));
                 }
                 Err(_) => {
@@ -310,9 +363,16 @@ async fn control_poller(manager: Arc<StackManager>, tx: Tx, poke: Arc<Notify>, e
                 }
             }
         }
+        let wait = if running { every } else { every / 10 };
         tokio::select! {
-            () = tokio::time::sleep(every) => {}
+            () = tokio::time::sleep(wait) => {}
             () = poke.notified() => {}
+            changed = events.changed() => {
+                if changed.is_err() {
+                    // No more events (the monitor is stopping).
+                    tokio::time::sleep(wait).await;
+                }
+            }
         }
     }
 }
@@ -404,25 +464,41 @@ fn is_state_line(line: &str) -> bool {
 
 /// Speeds, active torrents, connection status and libtorrent's external
 /// address, from `sync/maindata` (incremental: a steady tick costs little).
-async fn qbittorrent_poller(manager: Arc<StackManager>, tx: Tx, every: Duration) {
+async fn qbittorrent_poller(
+    manager: Arc<StackManager>,
+    tx: Tx,
+    every: Duration,
+    mut events: watch::Receiver<u64>,
+) {
     let settings = manager.settings().clone();
     let mut session: Option<(QbitClient, MainDataState)> = None;
+    // Whether qBittorrent runs behind the gateway's published port, as of a
+    // generation of container events.
+    let mut reachable: Option<(u64, bool)> = None;
     loop {
         tokio::time::sleep(every).await;
-        let runs = manager
-            .current()
-            .await
-            .ok()
-            .and_then(|c| {
-                c.service(crate::stack::spec::QBITTORRENT)
-                    .map(|s| s.running)
-            })
-            .unwrap_or(false);
-        // The password goes only to qBittorrent inside the gateway.
-        let published = runs
-            && manager
-                .gateway_publishes(settings.stack.webui_port, settings.stack.webui_port)
-                .await;
+        let generation = *events.borrow_and_update();
+        let published = match reachable {
+            Some((g, r)) if g == generation => r,
+            _ => {
+                let runs = manager
+                    .current()
+                    .await
+                    .ok()
+                    .and_then(|c| {
+                        c.service(crate::stack::spec::QBITTORRENT)
+                            .map(|s| s.running)
+                    })
+                    .unwrap_or(false);
+                // The password goes only to qBittorrent inside the gateway.
+                let r = runs
+                    && manager
+                        .gateway_publishes(settings.stack.webui_port, settings.stack.webui_port)
+                        .await;
+                reachable = Some((generation, r));
+                r
+            }
+        };
         if !published {
             session = None;
             continue;
@@ -464,7 +540,11 @@ async fn qbittorrent_poller(manager: Arc<StackManager>, tx: Tx, every: Duration)
                 });
             }
             Err(QbitError::NotLoggedIn { .. }) => session = None,
-            Err(e) => tracing::debug!(error = %e, "qBittorrent poll"),
+            Err(e) => {
+                // Looked at again before the next request.
+                reachable = None;
+                tracing::debug!(error = %e, "qBittorrent poll");
+            }
         }
     }
 }

@@ -10,8 +10,13 @@ use serde::Serialize;
 use super::snapshot::{Snapshot, State, Timed, Transfer, VpnInfo};
 
 /// How long the liveness probe may stay silent before the tunnel counts as
-/// down.
-pub const SILENCE_MS: u64 = 1_000;
+/// down. The probe expects a reply every 50 ms (`MonitorOptions`): this is
+/// five lost in a row plus 200 ms of jitter, so a lost reply or a late one
+/// is never a drop.
+pub const SILENCE_MS: u64 = 450;
+/// Silence this long is suspicious: the block is probed ahead, so that its
+/// verdict is there when the silence becomes a drop.
+pub const SUSPECT_MS: u64 = 200;
 /// A notification of one kind is shown at most once per this window; the
 /// event itself is always emitted.
 pub const NOTIFY_THROTTLE_MS: u64 = 60_000;
@@ -379,8 +384,11 @@ impl Machine {
             self.tunnel
         };
         if next == Tunnel::Down && self.tunnel != Tunnel::Down {
-            self.block = None;
-            self.verify_pending = false;
+            // A verdict probed during this silence stands (a probe still on
+            // its way gives one soon); an older one does not.
+            if !self.verdict_since_reply() {
+                self.block = None;
+            }
             self.vpn_restarted = false;
         }
         if next == Tunnel::Down && !self.control_running {
@@ -401,13 +409,48 @@ impl Machine {
         // blocked, and that is checked.
         let unprotected = self.tunnel == Tunnel::Down
             || (self.tunnel == Tunnel::Unknown && self.connecting.is_some());
-        if unprotected
-            && !self.verify_pending
-            && (self.block.is_none() || now.saturating_sub(self.last_verify_ms) >= REVERIFY_MS)
-        {
+        // Up, but the replies stopped a while ago.
+        let suspicious = self.tunnel == Tunnel::Up
+            && !self.probe_unavailable
+            && self
+                .last_alive_ms
+                .is_some_and(|alive| now.saturating_sub(alive) > SUSPECT_MS);
+        let wanted = if unprotected {
+            self.block.is_none() || now.saturating_sub(self.last_verify_ms) >= REVERIFY_MS
+        } else {
+            suspicious && !self.verdict_since_reply()
+        };
+        if wanted && !self.verify_pending {
             self.verify_pending = true;
             out.actions.push(Action::VerifyBlock);
         }
+    }
+
+    /// A block verdict came after the probe's last reply.
+    fn verdict_since_reply(&self) -> bool {
+        self.block.is_some()
+            && self
+                .last_alive_ms
+                .is_none_or(|alive| self.last_verify_ms > alive)
+    }
+
+    /// The next moment at which time alone can change something (a silence
+    /// turning suspicious or into a drop, a block to verify again), so that
+    /// the driver wakes the machine then rather than polling it.
+    pub fn next_deadline(&self) -> Option<u64> {
+        if self.presence != Some(Presence::Running) || self.engine_up == Some(false) {
+            return None;
+        }
+        let now = self.snapshot.at_ms;
+        let heard = self.last_alive_ms.or(self.probe_started_ms);
+        let silence = heard
+            .into_iter()
+            .flat_map(|h| [h + SUSPECT_MS + 1, h + SILENCE_MS + 1]);
+        let unprotected = self.tunnel == Tunnel::Down
+            || (self.tunnel == Tunnel::Unknown && self.connecting.is_some());
+        let reverify =
+            (unprotected && self.block.is_some()).then_some(self.last_verify_ms + REVERIFY_MS);
+        silence.chain(reverify).filter(|at| *at > now).min()
     }
 
     fn derive_state(&self) -> State {
