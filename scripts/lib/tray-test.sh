@@ -296,9 +296,16 @@ vpn_cut() {
     docker exec tvpn-lab-vpn iptables "$flag" "$chain" -j DROP >/dev/null 2>&1 || return 1
   done
 }
+# gateway_firewall open|close: the gateway's lab knob, tried for up to 10 s
+# (a gateway that has just started may not listen for its knobs yet).
 gateway_firewall() {
-  docker exec "$(docker ps -q --filter label=dev.torrentvpn.profile=lab-demo --filter label=dev.torrentvpn.role=gateway | head -n 1)" \
-    /gluetun-entrypoint lab firewall "$1" >/dev/null
+  local deadline=$((SECONDS + 10)) gateway
+  while :; do
+    gateway=$(docker ps -q --filter label=dev.torrentvpn.profile=lab-demo --filter label=dev.torrentvpn.role=gateway | head -n 1)
+    [ -n "$gateway" ] && docker exec "$gateway" /gluetun-entrypoint lab firewall "$1" >/dev/null && return 0
+    [ "$SECONDS" -ge "$deadline" ] && return 1
+    sleep 0.3
+  done
 }
 app_log() {
   cat "$TVPN_CONFIG_DIR"/logs/torrent-vpn*.log 2>/dev/null

@@ -118,13 +118,21 @@ pub async fn run_with_signals(
         options.control_interval,
         seen.clone(),
     ));
+    // A state line in the gateway's log (a VPN restart, a new public IP)
+    // also starts the liveness probe afresh, on the new tunnel interface.
+    let reprobe = Arc::new(Notify::new());
     tasks.spawn(liveness_probe(
         Arc::clone(&manager),
         tx.clone(),
         target,
         options.ping_interval,
+        Arc::clone(&reprobe),
     ));
-    tasks.spawn(gateway_log(Arc::clone(&manager), Arc::clone(&poke)));
+    tasks.spawn(gateway_log(
+        Arc::clone(&manager),
+        Arc::clone(&poke),
+        reprobe,
+    ));
     tasks.spawn(qbittorrent_poller(
         Arc::clone(&manager),
         tx.clone(),
@@ -378,13 +386,16 @@ async fn control_poller(
 }
 
 /// One long-lived `ping` through the tunnel inside the gateway; every reply
-/// is a sign of life. It is bounded (`-w 60`) so that nothing outlives the
-/// monitor for long, and started again when it ends.
+/// is a sign of life. A ping is bound to the tunnel interface it started
+/// with, and a VPN restart makes a new one: the ping is started again when
+/// the gateway's log announces a change, when it says it cannot send, and
+/// at its deadline (`-w`, which also bounds what outlives the monitor).
 async fn liveness_probe(
     manager: Arc<StackManager>,
     tx: Tx,
     target: IpAddr,
     interval: &'static str,
+    reprobe: Arc<Notify>,
 ) {
     let target = target.to_string();
     let interface = crate::stack::spec::VPN_INTERFACE;
@@ -394,37 +405,78 @@ async fn liveness_probe(
             continue;
         };
         let cmd = [
-            "ping", "-n", "-w", "60", "-i", interval, "-I", interface, &target,
+            "ping", "-n", "-w", "10", "-i", interval, "-I", interface, &target,
         ];
+        let mut pause = Duration::from_millis(100);
         match engine::exec_stream(manager.docker(), &gateway, &cmd).await {
             Ok(mut output) => {
                 let _ = tx.send(Signal::ProbeStarted);
-                let mut unavailable = false;
-                while let Some(Ok(chunk)) = output.next().await {
-                    let text = chunk.to_string();
-                    if text.contains("bytes from") {
-                        let _ = tx.send(Signal::Alive);
-                    } else if text.contains("executable file not found")
-                        || text.contains("not found")
-                    {
-                        unavailable = true;
+                loop {
+                    let chunk = tokio::select! {
+                        chunk = output.next() => chunk,
+                        () = reprobe.notified() => break,
+                    };
+                    let Some(Ok(chunk)) = chunk else { break };
+                    match probe_line(&chunk.to_string()) {
+                        ProbeLine::Reply => {
+                            let _ = tx.send(Signal::Alive);
+                        }
+                        ProbeLine::Other => {}
+                        ProbeLine::CannotSend => {
+                            pause = Duration::from_millis(500);
+                            break;
+                        }
+                        ProbeLine::NoPing => {
+                            let _ = tx.send(Signal::ProbeUnavailable(
+                                "the gateway image has no ping".to_owned(),
+                            ));
+                            pause = Duration::from_secs(30);
+                            break;
+                        }
                     }
-                }
-                if unavailable {
-                    let _ = tx.send(Signal::ProbeUnavailable(
-                        "the gateway image has no ping".to_owned(),
-                    ));
-                    tokio::time::sleep(Duration::from_secs(30)).await;
                 }
             }
             Err(e) => tracing::debug!(error = %e, "liveness probe"),
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// What a line of the liveness probe's `ping` says.
+#[derive(Debug, PartialEq, Eq)]
+enum ProbeLine {
+    /// A reply through the tunnel.
+    Reply,
+    /// The ping can no longer send on its interface (it is gone or new).
+    CannotSend,
+    /// There is no `ping` in the gateway's image.
+    NoPing,
+    /// Its header, a timeout: nothing to act on.
+    Other,
+}
+
+fn probe_line(text: &str) -> ProbeLine {
+    if text.contains("bytes from") {
+        ProbeLine::Reply
+    } else if text.contains("executable file not found") || text.contains("not found") {
+        ProbeLine::NoPing
+    } else if [
+        "No such device",
+        "sendmsg:",
+        "sendto:",
+        "Network is unreachable",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
+    {
+        ProbeLine::CannotSend
+    } else {
+        ProbeLine::Other
     }
 }
 
 /// gluetun's log lines that announce a change: ask the control server now.
-async fn gateway_log(manager: Arc<StackManager>, poke: Arc<Notify>) {
+async fn gateway_log(manager: Arc<StackManager>, poke: Arc<Notify>, reprobe: Arc<Notify>) {
     loop {
         let Some(gateway) = running_gateway(&manager).await else {
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -441,6 +493,7 @@ async fn gateway_log(manager: Arc<StackManager>, poke: Arc<Notify>) {
         while let Some(Ok(chunk)) = logs.next().await {
             if is_state_line(&chunk.to_string()) {
                 poke.notify_one();
+                reprobe.notify_one();
             }
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -670,6 +723,38 @@ async fn sync_port(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probe_lines() {
+        // iputils (the lab's gateway) and busybox (gluetun's Alpine).
+        assert_eq!(
+            probe_line("64 bytes from 10.222.0.10: icmp_seq=1 ttl=63 time=0.4 ms\n"),
+            ProbeLine::Reply
+        );
+        assert_eq!(
+            probe_line("64 bytes from 10.222.0.10: seq=0 ttl=63 time=0.512 ms\n"),
+            ProbeLine::Reply
+        );
+        for gone in [
+            "ping: sendmsg: No such device\n",
+            "ping: SO_BINDTODEVICE tun0: No such device\n",
+            "ping: sendto: Network is unreachable\n",
+        ] {
+            assert_eq!(probe_line(gone), ProbeLine::CannotSend, "{gone}");
+        }
+        assert_eq!(
+            probe_line(
+                "OCI runtime exec failed: exec: \"ping\": executable file not found in $PATH"
+            ),
+            ProbeLine::NoPing
+        );
+        assert_eq!(
+            probe_line(
+                "PING 10.222.0.10 (10.222.0.10) from 10.64.0.2 tun0: 56(84) bytes of data.\n"
+            ),
+            ProbeLine::Other
+        );
+    }
 
     #[test]
     fn block_probe_verdicts() {

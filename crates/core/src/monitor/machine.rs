@@ -357,11 +357,11 @@ impl Machine {
         if self.presence != Some(Presence::Running) {
             return;
         }
-        let probe_heard = match (self.last_alive_ms, self.probe_started_ms) {
-            (Some(alive), _) => now.saturating_sub(alive) <= SILENCE_MS,
-            (None, Some(started)) => now.saturating_sub(started) <= SILENCE_MS,
-            (None, None) => false,
-        };
+        // Silence counts from the last reply, or from the probe's (re)start
+        // if that came later.
+        let probe_heard = self
+            .heard_ms()
+            .is_some_and(|heard| now.saturating_sub(heard) <= SILENCE_MS);
         let fresh_alive = self.probe_unavailable
             || self
                 .last_alive_ms
@@ -413,8 +413,8 @@ impl Machine {
         let suspicious = self.tunnel == Tunnel::Up
             && !self.probe_unavailable
             && self
-                .last_alive_ms
-                .is_some_and(|alive| now.saturating_sub(alive) > SUSPECT_MS);
+                .heard_ms()
+                .is_some_and(|heard| now.saturating_sub(heard) > SUSPECT_MS);
         let wanted = if unprotected {
             self.block.is_none() || now.saturating_sub(self.last_verify_ms) >= REVERIFY_MS
         } else {
@@ -424,6 +424,11 @@ impl Machine {
             self.verify_pending = true;
             out.actions.push(Action::VerifyBlock);
         }
+    }
+
+    /// The last reply, or the probe's (re)start if that came later.
+    fn heard_ms(&self) -> Option<u64> {
+        self.last_alive_ms.max(self.probe_started_ms)
     }
 
     /// A block verdict came after the probe's last reply.
@@ -442,7 +447,7 @@ impl Machine {
             return None;
         }
         let now = self.snapshot.at_ms;
-        let heard = self.last_alive_ms.or(self.probe_started_ms);
+        let heard = self.heard_ms();
         let silence = heard
             .into_iter()
             .flat_map(|h| [h + SUSPECT_MS + 1, h + SILENCE_MS + 1]);

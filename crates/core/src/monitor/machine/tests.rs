@@ -491,3 +491,20 @@ fn a_protected_stack_stays_so_while_a_connect_reports() {
         r.actions
     );
 }
+
+#[test]
+fn a_restarted_probe_gets_its_own_silence_window() {
+    // The last reply at 20 ms; the ping started again at 300 ms (a new
+    // tunnel interface, or its deadline).
+    let mut r = Run::protected();
+    r.at(300, Signal::ProbeStarted);
+    assert_eq!(r.at(600, Signal::Tick), &State::Protected);
+    assert_eq!(r.m.next_deadline(), Some(300 + SILENCE_MS + 1));
+    assert_eq!(r.at(650, Signal::Alive), &State::Protected);
+    // Silent after its start as well: a drop.
+    r.at(700, Signal::ProbeStarted);
+    assert_eq!(
+        r.at(700 + SILENCE_MS + 1, Signal::Tick),
+        &State::Connecting(ConnectStep::WaitingForTunnel)
+    );
+}
