@@ -1,17 +1,26 @@
-//! `scripts/bench`: the monitor's numbers against the lab, printed as a
-//! table. Not a test (it judges nothing): `scripts/test` leaves it out, and
-//! `scripts/bench` runs it with `--ignored`.
+//! `scripts/bench`: the numbers against the lab, printed as one table.
+//! Not a test (it judges nothing): `scripts/test` leaves it out, and
+//! `scripts/bench` runs it with `--ignored`, built in release.
 //!
 //! - kill-switch detection latency over 20 tunnel cuts (median, max), and
 //!   recovery latency, next to the seed's signal (gluetun's health check
 //!   turning the container unhealthy);
-//! - the polling cost per tick with 1,000 torrents (`sync/maindata` with
-//!   `rid` against the full list);
-//! - the monitor's idle CPU and memory while protected;
+//! - false alarms (`kill_switch_engaged`, `leak_detected`) in a soak under
+//!   5 % loss and 100 ± 100 ms delay on the tunnel (`TVPN_BENCH_SOAK_S`
+//!   seconds, 600 by default), next to the health check's;
+//! - `tvpn watch`'s idle CPU and memory while protected;
+//! - the menu-bar app (`app.rs`): cold start to its first tray model, its
+//!   idle CPU and private memory while connected, and the whole cost of
+//!   watching (`TVPN_BENCH_IDLE_S`-second windows, 60 by default);
+//! - `tvpn connect` to protected next to the seed's `docker compose up`
+//!   on the same images (`compose.rs`), and their ratio;
 //! - how fast connect fails on what gluetun refuses: a setting the app
-//!   refuses itself, and a gateway that exits at start.
+//!   refuses itself, and a gateway that exits at start;
+//! - the polling cost per tick with 1,000 torrents (`sync/maindata` with
+//!   `rid` against the full list).
 //!
-//! Each figure is printed with its goal beside it.
+//! Each figure is printed with its goal beside it, and the app's with the
+//! machine's load.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -24,7 +33,24 @@ use bollard::models::{ContainerCreateBody, HostConfig, NetworkCreateRequest, Por
 use bollard::query_parameters::{CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder};
 use lab::{Profile, Watch};
 
+#[path = "bench/app.rs"]
+mod app;
+#[path = "bench/compose.rs"]
+mod compose;
+#[path = "bench/cpu.rs"]
+mod cpu;
+#[path = "bench/impair.rs"]
+mod impair;
+
 const TRIALS: usize = 20;
+
+/// A whole number from the environment, else `default`.
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 async fn cut_server(docker: &bollard::Docker, cut: bool) {
     let flag = if cut { "-I" } else { "-D" };
@@ -43,24 +69,11 @@ fn median(v: &mut [u64]) -> u64 {
     v[v.len() / 2]
 }
 
-/// CPU seconds (user + system) of a process so far.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    // utime and stime are fields 14 and 15 (11 and 12 after the name).
-    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    ticks as f64 / 100.0
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: scripts/bench"]
 async fn bench_monitor() {
     let docker = lab::docker().await;
-    let mut rows: Vec<Row> = Vec::new();
+    let mut rows: Vec<Row> = vec![row("the machine at the start", cpu::load(), "(reference)")];
 
     // -- detection and recovery latency
     let p = Profile::new("bench").await;
@@ -72,10 +85,10 @@ async fn bench_monitor() {
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     // Idle: 30 s of a protected, quiet stack.
-    let cpu0 = cpu_seconds(watch.pid());
+    let cpu0 = cpu::process_seconds(watch.pid());
     let t0 = Instant::now();
     tokio::time::sleep(Duration::from_secs(30)).await;
-    let idle_cpu = (cpu_seconds(watch.pid()) - cpu0) / t0.elapsed().as_secs_f64() * 100.0;
+    let idle_cpu = (cpu::process_seconds(watch.pid()) - cpu0) / t0.elapsed().as_secs_f64() * 100.0;
     let idle_rss = lab::rss_kib(watch.pid());
 
     let mut detect = Vec::new();
@@ -113,6 +126,7 @@ async fn bench_monitor() {
     // unhealthy (one trial; it takes about a minute).
     let from = watch.len();
     let cut = Instant::now();
+    let cut_ms = lab::now_ms();
     cut_server(&docker, true).await;
     let gateway = p.gateway_name();
     let mut seed = None;
@@ -134,16 +148,30 @@ async fn bench_monitor() {
         .events("kill_switch_engaged", from)
         .first()
         .map(|e| e["at_ms"].as_u64().unwrap());
+    let back = watch.len();
+    let restored = Instant::now();
     cut_server(&docker, false).await;
+    // After a cut this long the tunnel can take a minute to come back.
+    watch
+        .wait_state("protected", back, Duration::from_secs(240))
+        .await;
+    let long_recovery = restored.elapsed();
     rows.push(row(
         "the seed's signal: Docker health \"unhealthy\" after the same cut",
-        match seed {
-            Some(d) => format!("{:.1} s", d.as_secs_f64()),
-            None => "not within 240 s".to_owned(),
-        },
+        format!(
+            "{} (the monitor's kill_switch_engaged: {}; protected again {:.1} s after this long cut ended)",
+            seed.map_or("not within 240 s".to_owned(), |d| format!(
+                "{:.1} s",
+                d.as_secs_f64()
+            )),
+            ours.map_or("none".to_owned(), |at| format!("{} ms", at - cut_ms)),
+            long_recovery.as_secs_f64(),
+        ),
         "(reference)",
     ));
-    let _ = ours;
+
+    // -- false alarms under loss and jitter
+    rows.push(soak(&docker, &watch, &p).await);
     rows.push(row(
         "monitor idle CPU while protected (30 s)",
         format!("{idle_cpu:.2} % of one core"),
@@ -156,6 +184,10 @@ async fn bench_monitor() {
     ));
     drop(watch);
     p.disconnect();
+    drop(p);
+
+    // -- the menu-bar app; connect next to the seed's compose
+    rows.extend(app_and_compose(&docker).await);
 
     // -- connect against what gluetun refuses
     rows.extend(refusal_times(&docker).await);
@@ -169,6 +201,146 @@ async fn bench_monitor() {
     for (k, v, goal) in rows {
         println!("| {k} | {v} | {goal} |");
     }
+}
+
+/// Kill-switch and leak events from `tvpn watch` during
+/// `TVPN_BENCH_SOAK_S` seconds of 5 % loss and 100 ± 100 ms delay on the
+/// tunnel, next to the times gluetun's health check turned unhealthy.
+async fn soak(docker: &bollard::Docker, watch: &Watch, p: &Profile) -> Row {
+    let secs = env_u64("TVPN_BENCH_SOAK_S", 600);
+    let netem = impair::Netem {
+        loss_percent: 5,
+        delay_ms: 100,
+        jitter_ms: 100,
+    };
+    let from = watch.len();
+    let impairment = impair::Impairment::apply(&netem, secs);
+    let gateway = p.gateway_name();
+    let (mut unhealthy, mut was_unhealthy) = (0, false);
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(secs) {
+        let health = lab::container(docker, &gateway)
+            .await
+            .and_then(|c| c.state)
+            .and_then(|s| s.health)
+            .and_then(|h| h.status)
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        let now_unhealthy = health == "unhealthy";
+        if now_unhealthy && !was_unhealthy {
+            unhealthy += 1;
+        }
+        was_unhealthy = now_unhealthy;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let engaged = watch.events("kill_switch_engaged", from).len();
+    let leaks = watch.events("leak_detected", from).len();
+    let mut states: Vec<String> = watch
+        .values()
+        .into_iter()
+        .skip(from)
+        .filter(|v| v["type"] == "snapshot")
+        .filter_map(|v| v["snapshot"]["state"]["state"].as_str().map(str::to_owned))
+        .collect();
+    states.dedup();
+    let how = impairment.how.clone();
+    drop(impairment);
+    // `tvpn watch` prints a snapshot when it changes: the last one is the
+    // state now.
+    lab::wait_for(
+        "protected after the soak",
+        Duration::from_secs(120),
+        async || {
+            let last = watch
+                .values()
+                .into_iter()
+                .rev()
+                .find(|v| v["type"] == "snapshot")?;
+            (last["snapshot"]["state"]["state"] == "protected").then_some(())
+        },
+    )
+    .await;
+    row(
+        format!("false alarms in a {secs} s soak: 5 % loss, 100 ± 100 ms delay on the tunnel ({how})"),
+        format!(
+            "{engaged} kill_switch_engaged, {leaks} leak_detected; state changes: {}; gluetun's health check turned unhealthy {unhealthy} times ({})",
+            if states.is_empty() {
+                "none (protected throughout)".to_owned()
+            } else {
+                states.join(" → ")
+            },
+            cpu::load()
+        ),
+        "0 false alarms",
+    )
+}
+
+/// The app's figures (when there is a display and a release app), and
+/// `tvpn connect` next to the seed's compose on one profile.
+async fn app_and_compose(docker: &bollard::Docker) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let p = Profile::new("app").await;
+    let bin = app::app_bin();
+    let app_runs = std::env::var_os("DISPLAY").is_some() && bin.exists();
+    if app_runs {
+        let starts = env_u64("TVPN_BENCH_STARTS", 5) as usize;
+        rows.extend(app::cold_start(&p, starts).await);
+    } else {
+        rows.push(row(
+            "the app's figures",
+            format!(
+                "not measured: no DISPLAY or no {} (scripts/bench provides both)",
+                bin.display()
+            ),
+            "",
+        ));
+    }
+
+    let trials = env_u64("TVPN_BENCH_CONNECTS", 3) as usize;
+    if let Some(compose) = compose::Compose::new(&p) {
+        let (mut ours, mut seed) = (Vec::new(), Vec::new());
+        for _ in 0..trials {
+            let t0 = Instant::now();
+            p.connect();
+            ours.push(t0.elapsed().as_millis() as u64);
+            p.disconnect();
+            seed.push(compose.up(docker).await.as_millis() as u64);
+            compose.down();
+        }
+        let (o, s) = (median(&mut ours), median(&mut seed));
+        rows.push(row(
+            format!("tvpn connect → protected and running (median of {trials}; the first with new volumes)"),
+            format!("{o} ms ({})", cpu::load()),
+            "(reference)",
+        ));
+        rows.push(row(
+            format!(
+                "the seed's compose up → gateway healthy, qBittorrent running (median of {trials}; compose {})",
+                compose.version
+            ),
+            format!("{s} ms"),
+            "(reference)",
+        ));
+        rows.push(row(
+            "connect time / compose up time",
+            format!("{:.2}", o as f64 / s as f64),
+            "(the ratio is the figure)",
+        ));
+    } else {
+        rows.push(row(
+            "connect next to the seed's compose",
+            "not measured: no docker compose (scripts/bench installs docker-compose)",
+            "",
+        ));
+    }
+
+    if app_runs {
+        p.connect();
+        let window = Duration::from_secs(env_u64("TVPN_BENCH_IDLE_S", 60));
+        rows.extend(app::idle(docker, &p, window).await);
+        p.disconnect();
+    }
+    rows
 }
 
 /// One line of the table: the measure, the figure, its goal.
