@@ -64,6 +64,18 @@ async fn cut_server(docker: &bollard::Docker, cut: bool) {
     }
 }
 
+/// The container's Docker health status ("healthy", "unhealthy", …), empty
+/// when it has none.
+async fn health(docker: &bollard::Docker, name: &str) -> String {
+    lab::container(docker, name)
+        .await
+        .and_then(|c| c.state)
+        .and_then(|s| s.health)
+        .and_then(|h| h.status)
+        .map(|s| s.to_string())
+        .unwrap_or_default()
+}
+
 fn median(v: &mut [u64]) -> u64 {
     v.sort_unstable();
     v[v.len() / 2]
@@ -131,13 +143,7 @@ async fn bench_monitor() {
     let gateway = p.gateway_name();
     let mut seed = None;
     while cut.elapsed() < Duration::from_secs(240) {
-        let health = lab::container(&docker, &gateway)
-            .await
-            .and_then(|c| c.state)
-            .and_then(|s| s.health)
-            .and_then(|h| h.status)
-            .map(|s| s.to_string())
-            .unwrap_or_default();
+        let health = health(&docker, &gateway).await;
         if health == "unhealthy" {
             seed = Some(cut.elapsed());
             break;
@@ -219,13 +225,7 @@ async fn soak(docker: &bollard::Docker, watch: &Watch, p: &Profile) -> Row {
     let (mut unhealthy, mut was_unhealthy) = (0, false);
     let t0 = Instant::now();
     while t0.elapsed() < Duration::from_secs(secs) {
-        let health = lab::container(docker, &gateway)
-            .await
-            .and_then(|c| c.state)
-            .and_then(|s| s.health)
-            .and_then(|h| h.status)
-            .map(|s| s.to_string())
-            .unwrap_or_default();
+        let health = health(docker, &gateway).await;
         let now_unhealthy = health == "unhealthy";
         if now_unhealthy && !was_unhealthy {
             unhealthy += 1;
