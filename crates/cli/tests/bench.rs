@@ -52,16 +52,17 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-async fn cut_server(docker: &bollard::Docker, cut: bool) {
+/// Cut the tunnel at the VPN server (or end the cut): every datagram in or
+/// out dropped. Returns when that took effect, by the server's clock (the
+/// host's: one kernel), so that the figures leave out the `docker exec`.
+async fn cut_server(docker: &bollard::Docker, cut: bool) -> u64 {
     let flag = if cut { "-I" } else { "-D" };
-    for chain in ["INPUT", "OUTPUT"] {
-        lab::exec(
-            docker,
-            "tvpn-lab-vpn",
-            &["iptables", flag, chain, "-j", "DROP"],
-        )
-        .await;
-    }
+    let script =
+        format!("iptables {flag} INPUT -j DROP && iptables {flag} OUTPUT -j DROP && date +%s%3N");
+    let out = lab::exec(docker, "tvpn-lab-vpn", &["sh", "-c", &script]).await;
+    out.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("cutting the tunnel: {out}"))
 }
 
 /// The container's Docker health status ("healthy", "unhealthy", …), empty
@@ -107,19 +108,32 @@ async fn bench_monitor() {
     let mut recover = Vec::new();
     for _ in 0..TRIALS {
         let from = watch.len();
-        let cut = lab::now_ms();
-        cut_server(&docker, true).await;
+        let cut = cut_server(&docker, true).await;
         let e = watch
             .wait_event("kill_switch_engaged", from, Duration::from_secs(30))
             .await;
-        detect.push(e["at_ms"].as_u64().unwrap() - cut);
+        detect.push(e["at_ms"].as_u64().unwrap().saturating_sub(cut));
         let from = watch.len();
-        let back = lab::now_ms();
-        cut_server(&docker, false).await;
+        let back = cut_server(&docker, false).await;
         let r = watch
             .wait_event("recovered", from, Duration::from_secs(60))
             .await;
-        recover.push(r["at_ms"].as_u64().unwrap() - back);
+        recover.push(r["at_ms"].as_u64().unwrap().saturating_sub(back));
+        // The session verifies protection after each recovery: the next
+        // cut waits for its report, as a user's next outage would.
+        lab::wait_for(
+            "the verify after the recovery",
+            Duration::from_secs(60),
+            async || {
+                watch
+                    .values()
+                    .into_iter()
+                    .skip(from)
+                    .any(|v| v["type"] == "verified")
+                    .then_some(())
+            },
+        )
+        .await;
     }
     let dmax = *detect.iter().max().unwrap();
     let rmax = *recover.iter().max().unwrap();
@@ -138,8 +152,7 @@ async fn bench_monitor() {
     // unhealthy (one trial; it takes about a minute).
     let from = watch.len();
     let cut = Instant::now();
-    let cut_ms = lab::now_ms();
-    cut_server(&docker, true).await;
+    let cut_ms = cut_server(&docker, true).await;
     let gateway = p.gateway_name();
     let mut seed = None;
     while cut.elapsed() < Duration::from_secs(240) {

@@ -133,7 +133,7 @@ impl Default for SessionOptions {
             monitor: MonitorOptions::default(),
             retry_open: Duration::from_secs(3),
             heartbeat: Duration::from_secs(1),
-            target_check: Duration::from_millis(250),
+            target_check: Duration::from_secs(1),
             verify_every: Duration::from_secs(3600),
         }
     }

@@ -563,7 +563,7 @@ def _load_entrypoint():
     """The stand-in's script (no .py suffix), imported for its helpers."""
     import importlib.machinery
     import importlib.util
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gluetun-entrypoint")
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gluetun-standin")
     loader = importlib.machinery.SourceFileLoader("gluetun_entrypoint", path)
     spec = importlib.util.spec_from_loader("gluetun_entrypoint", loader)
     module = importlib.util.module_from_spec(spec)

@@ -1,10 +1,12 @@
 """Loss and jitter on the lab VPN's tunnel where the kernel has no netem.
 
 Runs in tvpn-lab-vpn: a UDP relay takes the WireGuard port (51820) on the
-server's internet address and moves wireguard-go to 51822 behind it. Each
-datagram, both ways, is dropped with probability LOSS % or sent after a
-delay drawn uniformly from DELAY +- JITTER ms (netem's `delay D J`), so
-datagrams may arrive out of order as they do under netem. After SECONDS, or
+server's internet address and moves wireguard-go to 51822 behind it. As
+netem on the server's eth0 would (it shapes what leaves that interface),
+each datagram from the server to the client is dropped with probability
+LOSS % or sent after a delay drawn uniformly from DELAY +- JITTER ms
+(netem's `delay D J`), so datagrams may arrive out of order as they do
+under netem; datagrams to the server pass at once. After SECONDS, or
 on SIGTERM, the relay closes and wireguard-go gets 51820 back; the client's
 next datagram moves the server's endpoint back to it.
 
@@ -93,7 +95,10 @@ def main():
                 up.bind(("127.0.0.1", 0))
                 upstreams[client] = up
                 reader(up, lambda reply, _source: send_later(outer, reply, client))
-            send_later(up, data, ("127.0.0.1", INNER))
+            try:
+                up.sendto(data, ("127.0.0.1", INNER))
+            except OSError:
+                pass
 
         threading.Thread(target=sender, daemon=True).start()
         reader(outer, from_client)

@@ -100,7 +100,7 @@ impl Impairment {
         );
         Self {
             how: format!(
-                "no netem in this kernel (tc: {why}): a relay on the VPN server's WireGuard port drops {loss} and delays {delay} ± {jitter} each datagram, both ways"
+                "no netem in this kernel (tc: {why}): a relay on the VPN server's WireGuard port drops {loss} and delays {delay} ± {jitter} each datagram it sends, as netem on its eth0 would"
             ),
             relay: Some(relay),
         }

@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, watch, Notify};
 
 use super::heal::{heal, HealEvent, HealPoke};
 use super::machine::{Action, BlockProbe, Event, Machine, Presence, Signal};
+use super::probe::{liveness_probe, ProbeCommand};
 use super::snapshot::{now_ms, Snapshot, Transfer, VpnInfo};
 use crate::qbittorrent::{MainDataState, QbitClient, QbitError};
 use crate::secrets::SecretKind;
@@ -27,14 +28,18 @@ use crate::stack::{labels, tunnel_ip, StackManager};
 /// Pacing of the signal sources.
 #[derive(Debug, Clone)]
 pub struct MonitorOptions {
-    /// How often the control server is asked while it says the VPN runs
-    /// (at once after a container event or a state line in the gateway's
-    /// log; ten times as often while it does not).
+    /// How often the control server is asked while it says the VPN runs:
+    /// a safety net, since it is asked at once after a container event or a
+    /// state line in the gateway's log (a VPN restart, a new public IP or
+    /// port), and the probe watches the tunnel itself. Every 500 ms while
+    /// the VPN does not run.
     pub control_interval: Duration,
-    /// How often qBittorrent is asked.
+    /// How often qBittorrent is asked while anything moves (three times
+    /// this while nothing does).
     pub qbittorrent_interval: Duration,
-    /// Ping interval of the liveness probe, in seconds (as `ping -i`).
-    pub ping_interval: &'static str,
+    /// The liveness probe's beat: how often its steady ping goes through
+    /// the tunnel ([`super::machine::BEAT_MS`]).
+    pub beat: Duration,
     /// A heartbeat for the machine besides its own deadlines
     /// ([`Machine::next_deadline`]), which wake it when a silence is due.
     pub tick: Duration,
@@ -43,10 +48,10 @@ pub struct MonitorOptions {
 impl Default for MonitorOptions {
     fn default() -> Self {
         Self {
-            control_interval: Duration::from_secs(5),
+            control_interval: Duration::from_secs(30),
             qbittorrent_interval: Duration::from_secs(2),
-            ping_interval: "0.05",
-            tick: Duration::from_secs(1),
+            beat: Duration::from_millis(super::machine::BEAT_MS),
+            tick: Duration::from_secs(5),
         }
     }
 }
@@ -121,12 +126,14 @@ pub async fn run_with_signals(
     // A state line in the gateway's log (a VPN restart, a new public IP)
     // also starts the liveness probe afresh, on the new tunnel interface.
     let reprobe = Arc::new(Notify::new());
+    let (probe, probe_commands) = mpsc::unbounded_channel::<ProbeCommand>();
     tasks.spawn(liveness_probe(
         Arc::clone(&manager),
         tx.clone(),
         target,
-        options.ping_interval,
+        options.beat,
         Arc::clone(&reprobe),
+        probe_commands,
     ));
     tasks.spawn(gateway_log(
         Arc::clone(&manager),
@@ -153,7 +160,8 @@ pub async fn run_with_signals(
         });
     }
 
-    let mut machine = Machine::new(now_ms());
+    let beat_ms = u64::try_from(options.beat.as_millis()).unwrap_or(u64::MAX);
+    let mut machine = Machine::with_beat(now_ms(), beat_ms);
     report(MonitorOutput::Snapshot {
         at_ms: now_ms(),
         snapshot: Box::new(machine.snapshot().clone()),
@@ -186,6 +194,12 @@ pub async fn run_with_signals(
                 let now = now_ms();
                 let out = machine.on(signal, now);
                 for event in out.events {
+                    tracing::debug!(
+                        kind = ?event.kind,
+                        late_ms = machine.late_ms(),
+                        silence_ms = machine.silence_ms(),
+                        "monitor event"
+                    );
                     report(MonitorOutput::Event(event));
                 }
                 if let Some(snapshot) = out.snapshot {
@@ -195,11 +209,13 @@ pub async fn run_with_signals(
                     let manager = Arc::clone(&manager);
                     let tx = tx.clone();
                     match action {
+                        // The probe in the gateway answers both (a block
+                        // verdict as a signal).
                         Action::VerifyBlock => {
-                            actions.spawn(async move {
-                                let result = verify_block(&manager, target).await;
-                                let _ = tx.send(Signal::Block(result));
-                            });
+                            let _ = probe.send(ProbeCommand::Block);
+                        }
+                        Action::Burst => {
+                            let _ = probe.send(ProbeCommand::Burst);
                         }
                         Action::SyncPort(port) | Action::Rebind(port) => {
                             let rebind = matches!(action, Action::Rebind(_));
@@ -223,7 +239,7 @@ pub async fn run_with_signals(
 }
 
 /// The gateway's container ID, when it runs.
-async fn running_gateway(manager: &StackManager) -> Option<String> {
+pub(super) async fn running_gateway(manager: &StackManager) -> Option<String> {
     let current = manager.current().await.ok()?;
     current.gateway.filter(|g| g.running).map(|g| g.id)
 }
@@ -267,7 +283,8 @@ async fn engine_events(
         if let Ok(p) = presence(&manager).await {
             let _ = tx.send(Signal::Presence(p));
         }
-        let mut events = engine::profile_events(manager.docker(), &manager.settings().profile, &[]);
+        let mut events =
+            engine::profile_events(manager.docker(), &manager.settings().profile, STACK_EVENTS);
         // What existed before the subscription is reconciled once too.
         let _ = heal.send(HealPoke::Changed);
         let error = loop {
@@ -304,6 +321,14 @@ async fn engine_events(
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
+
+/// The container events that change the stack, and the only ones asked
+/// for: a `docker exec` (gluetun's health check every 5 s, the probe) and
+/// its `health_status` change nothing the monitor learnt, and would wake it.
+const STACK_EVENTS: &[&str] = &[
+    "create", "start", "restart", "die", "stop", "destroy", "pause", "unpause", "kill", "oom",
+    "rename", "update",
+];
 
 /// Container events that can change what the stack needs.
 const HEAL_EVENTS: &[&str] = &["create", "start", "restart", "die", "stop", "destroy"];
@@ -371,7 +396,11 @@ async fn control_poller(
                 }
             }
         }
-        let wait = if running { every } else { every / 10 };
+        let wait = if running {
+            every
+        } else {
+            Duration::from_millis(500)
+        };
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = poke.notified() => {}
@@ -382,96 +411,6 @@ async fn control_poller(
                 }
             }
         }
-    }
-}
-
-/// One long-lived `ping` through the tunnel inside the gateway; every reply
-/// is a sign of life. A ping is bound to the tunnel interface it started
-/// with, and a VPN restart makes a new one: the ping is started again when
-/// the gateway's log announces a change, when it says it cannot send, and
-/// at its deadline (`-w`, which also bounds what outlives the monitor).
-async fn liveness_probe(
-    manager: Arc<StackManager>,
-    tx: Tx,
-    target: IpAddr,
-    interval: &'static str,
-    reprobe: Arc<Notify>,
-) {
-    let target = target.to_string();
-    let interface = crate::stack::spec::VPN_INTERFACE;
-    loop {
-        let Some(gateway) = running_gateway(&manager).await else {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            continue;
-        };
-        let cmd = [
-            "ping", "-n", "-w", "10", "-i", interval, "-I", interface, &target,
-        ];
-        let mut pause = Duration::from_millis(100);
-        match engine::exec_stream(manager.docker(), &gateway, &cmd).await {
-            Ok(mut output) => {
-                let _ = tx.send(Signal::ProbeStarted);
-                loop {
-                    let chunk = tokio::select! {
-                        chunk = output.next() => chunk,
-                        () = reprobe.notified() => break,
-                    };
-                    let Some(Ok(chunk)) = chunk else { break };
-                    match probe_line(&chunk.to_string()) {
-                        ProbeLine::Reply => {
-                            let _ = tx.send(Signal::Alive);
-                        }
-                        ProbeLine::Other => {}
-                        ProbeLine::CannotSend => {
-                            pause = Duration::from_millis(500);
-                            break;
-                        }
-                        ProbeLine::NoPing => {
-                            let _ = tx.send(Signal::ProbeUnavailable(
-                                "the gateway image has no ping".to_owned(),
-                            ));
-                            pause = Duration::from_secs(30);
-                            break;
-                        }
-                    }
-                }
-            }
-            Err(e) => tracing::debug!(error = %e, "liveness probe"),
-        }
-        tokio::time::sleep(pause).await;
-    }
-}
-
-/// What a line of the liveness probe's `ping` says.
-#[derive(Debug, PartialEq, Eq)]
-enum ProbeLine {
-    /// A reply through the tunnel.
-    Reply,
-    /// The ping can no longer send on its interface (it is gone or new).
-    CannotSend,
-    /// There is no `ping` in the gateway's image.
-    NoPing,
-    /// Its header, a timeout: nothing to act on.
-    Other,
-}
-
-fn probe_line(text: &str) -> ProbeLine {
-    if text.contains("bytes from") {
-        ProbeLine::Reply
-    } else if text.contains("executable file not found") || text.contains("not found") {
-        ProbeLine::NoPing
-    } else if [
-        "No such device",
-        "sendmsg:",
-        "sendto:",
-        "Network is unreachable",
-    ]
-    .iter()
-    .any(|m| text.contains(m))
-    {
-        ProbeLine::CannotSend
-    } else {
-        ProbeLine::Other
     }
 }
 
@@ -528,8 +467,10 @@ async fn qbittorrent_poller(
     // Whether qBittorrent runs behind the gateway's published port, as of a
     // generation of container events.
     let mut reachable: Option<(u64, bool)> = None;
+    let mut wait = every;
     loop {
-        tokio::time::sleep(every).await;
+        tokio::time::sleep(wait).await;
+        wait = every;
         let generation = *events.borrow_and_update();
         let published = match reachable {
             Some((g, r)) if g == generation => r,
@@ -582,6 +523,13 @@ async fn qbittorrent_poller(
         };
         match qb.sync(state).await {
             Ok(()) => {
+                // Nothing moves: asked a third as often until something does.
+                if state.download_speed() == 0
+                    && state.upload_speed() == 0
+                    && state.active_torrents() == 0
+                {
+                    wait = every * 3;
+                }
                 let _ = tx.send(Signal::Transfer {
                     transfer: Transfer {
                         down_bps: state.download_speed(),
@@ -723,38 +671,6 @@ async fn sync_port(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn probe_lines() {
-        // iputils (the lab's gateway) and busybox (gluetun's Alpine).
-        assert_eq!(
-            probe_line("64 bytes from 10.222.0.10: icmp_seq=1 ttl=63 time=0.4 ms\n"),
-            ProbeLine::Reply
-        );
-        assert_eq!(
-            probe_line("64 bytes from 10.222.0.10: seq=0 ttl=63 time=0.512 ms\n"),
-            ProbeLine::Reply
-        );
-        for gone in [
-            "ping: sendmsg: No such device\n",
-            "ping: SO_BINDTODEVICE tun0: No such device\n",
-            "ping: sendto: Network is unreachable\n",
-        ] {
-            assert_eq!(probe_line(gone), ProbeLine::CannotSend, "{gone}");
-        }
-        assert_eq!(
-            probe_line(
-                "OCI runtime exec failed: exec: \"ping\": executable file not found in $PATH"
-            ),
-            ProbeLine::NoPing
-        );
-        assert_eq!(
-            probe_line(
-                "PING 10.222.0.10 (10.222.0.10) from 10.64.0.2 tun0: 56(84) bytes of data.\n"
-            ),
-            ProbeLine::Other
-        );
-    }
 
     #[test]
     fn block_probe_verdicts() {

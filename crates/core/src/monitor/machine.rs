@@ -9,14 +9,29 @@ use serde::Serialize;
 
 use super::snapshot::{Snapshot, State, Timed, Transfer, VpnInfo};
 
-/// How long the liveness probe may stay silent before the tunnel counts as
-/// down. The probe expects a reply every 50 ms (`MonitorOptions`): this is
-/// five lost in a row plus 200 ms of jitter, so a lost reply or a late one
-/// is never a drop.
-pub const SILENCE_MS: u64 = 450;
-/// Silence this long is suspicious: the block is probed ahead, so that its
-/// verdict is there when the silence becomes a drop.
-pub const SUSPECT_MS: u64 = 200;
+/// How often the liveness probe's steady ping goes through the tunnel (its
+/// beat), unless the monitor is told otherwise. Each probe costs a wake-up of
+/// the tunnel in the gateway (in userspace WireGuard about 2 ms of CPU), so
+/// the beat is as slow as the detection goal allows: a drop is noticed
+/// within a beat, a reply timeout and a burst.
+pub const BEAT_MS: u64 = 650;
+/// The least time a reply may be late before it is missed: the timeout
+/// grows with the jitter the beat shows (`4 × jitter` on top), up to
+/// [`LATE_MAX_MS`].
+pub const LATE_MIN_MS: u64 = 20;
+/// The most a reply may be late before it is missed, however jittery.
+pub const LATE_MAX_MS: u64 = 400;
+/// The least time the machine waits for the burst's replies: a tunnel
+/// whose delay jumps (by up to 200 ms from one beat to the next, the soak's
+/// jitter) is slow, not down.
+pub const CONFIRM_MIN_MS: u64 = 170;
+/// A missed beat sends a burst of quick probes (`BURST_PROBES`,
+/// [`BURST_GAP_MS`] apart): a lost reply or a late one is answered by the
+/// burst, a dead tunnel answers none.
+pub const BURST_PROBES: u64 = 4;
+pub const BURST_GAP_MS: u64 = 10;
+/// From the first probe of a burst to its last.
+pub const BURST_SPAN_MS: u64 = (BURST_PROBES - 1) * BURST_GAP_MS;
 /// A notification of one kind is shown at most once per this window; the
 /// event itself is always emitted.
 pub const NOTIFY_THROTTLE_MS: u64 = 60_000;
@@ -66,8 +81,15 @@ pub enum Signal {
     ControlUnreachable(String),
     /// A reply came back through the tunnel.
     Alive,
+    /// A reply to the steady ping: also a sign of life, and its round trip
+    /// (µs, when the line said) measures the tunnel's jitter.
+    Beat(Option<u32>),
     /// The liveness probe (re)started; silence counts from here.
     ProbeStarted,
+    /// The probe's steady ping started again (at its deadline, or after it
+    /// failed): its next gap is no stray, and silence still counts from the
+    /// last reply.
+    BeatRestarted,
     /// The gateway has no way to probe (no `ping`): the control server alone
     /// decides.
     ProbeUnavailable(String),
@@ -118,6 +140,8 @@ pub struct Event {
 pub enum Action {
     /// Probe outside the tunnel and report a [`Signal::Block`].
     VerifyBlock,
+    /// Send a burst of quick probes through the tunnel: a beat was missed.
+    Burst,
     /// Set qBittorrent's listen port to the forwarded one.
     SyncPort(Option<u16>),
     /// The VPN restarted inside the gateway (a new tunnel interface):
@@ -150,6 +174,21 @@ pub struct Machine {
     probe_started_ms: Option<u64>,
     probe_unavailable: bool,
     last_alive_ms: Option<u64>,
+    /// The steady ping's beat, and when its last reply came with what
+    /// round trip (ms).
+    beat_ms: u64,
+    last_beat: Option<(u64, Option<f64>)>,
+    /// How far beats stray from each other (ms, a moving average).
+    jitter_ms: f64,
+    /// The beat as it comes (ms, a moving average): a ping's interval is
+    /// not exactly what it was asked for (iputils sends every `-i` plus a
+    /// few ms).
+    period_ms: f64,
+    /// The silence (by when it began) a burst was sent for.
+    burst_for: Option<u64>,
+    /// Beats before this moment teach nothing about jitter: the first
+    /// replies after an outage carry the time the tunnel took to return.
+    learn_from_ms: u64,
     tunnel: Tunnel,
     /// The control server said "not running" (or went away) during the
     /// current outage: the VPN restarted, the interface is new.
@@ -170,6 +209,11 @@ pub struct Machine {
 
 impl Machine {
     pub fn new(now_ms: u64) -> Self {
+        Self::with_beat(now_ms, BEAT_MS)
+    }
+
+    /// A machine whose probe pings every `beat_ms`.
+    pub fn with_beat(now_ms: u64, beat_ms: u64) -> Self {
         Self {
             snapshot: Snapshot::new(State::Disconnected, now_ms),
             engine_up: None,
@@ -180,6 +224,12 @@ impl Machine {
             probe_started_ms: None,
             probe_unavailable: false,
             last_alive_ms: None,
+            beat_ms: beat_ms.max(1),
+            last_beat: None,
+            jitter_ms: 0.0,
+            period_ms: beat_ms.max(1) as f64,
+            burst_for: None,
+            learn_from_ms: 0,
             tunnel: Tunnel::Unknown,
             vpn_restarted: false,
             block: None,
@@ -265,7 +315,17 @@ impl Machine {
             }
             Signal::ControlUnreachable(_) => self.control_running = false,
             Signal::Alive => self.last_alive_ms = Some(now),
+            Signal::Beat(rtt_us) => {
+                let rtt = rtt_us.map(|us| f64::from(us) / 1000.0);
+                if let Some(last) = self.last_beat.filter(|_| now >= self.learn_from_ms) {
+                    self.learn_jitter(last, (now, rtt));
+                }
+                self.last_beat = Some((now, rtt));
+                self.last_alive_ms = Some(now);
+            }
+            Signal::BeatRestarted => self.last_beat = None,
             Signal::ProbeStarted => {
+                self.last_beat = None;
                 self.probe_started_ms = Some(now);
                 self.probe_unavailable = false;
             }
@@ -344,6 +404,8 @@ impl Machine {
         self.tunnel = Tunnel::Unknown;
         self.control_running = false;
         self.last_alive_ms = None;
+        self.last_beat = None;
+        self.burst_for = None;
         self.probe_started_ms = None;
         self.probe_unavailable = false;
         self.block = None;
@@ -359,13 +421,14 @@ impl Machine {
         }
         // Silence counts from the last reply, or from the probe's (re)start
         // if that came later.
+        let silence = self.silence_ms();
         let probe_heard = self
             .heard_ms()
-            .is_some_and(|heard| now.saturating_sub(heard) <= SILENCE_MS);
+            .is_some_and(|heard| now.saturating_sub(heard) <= silence);
         let fresh_alive = self.probe_unavailable
             || self
                 .last_alive_ms
-                .is_some_and(|alive| now.saturating_sub(alive) <= SILENCE_MS);
+                .is_some_and(|alive| now.saturating_sub(alive) <= silence);
         let probe_heard = probe_heard || self.probe_unavailable;
         let next = if self.control_running && fresh_alive {
             Tunnel::Up
@@ -390,12 +453,15 @@ impl Machine {
                 self.block = None;
             }
             self.vpn_restarted = false;
+            // No gap across the outage is a stray.
+            self.last_beat = None;
         }
         if next == Tunnel::Down && !self.control_running {
             self.vpn_restarted = true;
         }
         if next == Tunnel::Up && self.tunnel != Tunnel::Up {
             self.block = None;
+            self.learn_from_ms = now + 2 * self.beat_ms;
             // A restarted VPN has a new interface: qBittorrent must re-bind
             // (gluetun #1407). A silent outage keeps the interface, and its
             // connections survive it untouched.
@@ -409,12 +475,12 @@ impl Machine {
         // blocked, and that is checked.
         let unprotected = self.tunnel == Tunnel::Down
             || (self.tunnel == Tunnel::Unknown && self.connecting.is_some());
-        // Up, but the replies stopped a while ago.
+        // Up, but a beat is missing.
         let suspicious = self.tunnel == Tunnel::Up
             && !self.probe_unavailable
             && self
                 .heard_ms()
-                .is_some_and(|heard| now.saturating_sub(heard) > SUSPECT_MS);
+                .is_some_and(|heard| now.saturating_sub(heard) > self.suspect_ms());
         let wanted = if unprotected {
             self.block.is_none() || now.saturating_sub(self.last_verify_ms) >= REVERIFY_MS
         } else {
@@ -423,7 +489,59 @@ impl Machine {
         if wanted && !self.verify_pending {
             self.verify_pending = true;
             out.actions.push(Action::VerifyBlock);
+            // Down: look for the way back too, whatever the steady ping
+            // is bound to.
+            if unprotected && self.tunnel == Tunnel::Down && !self.probe_unavailable {
+                out.actions.push(Action::Burst);
+            }
         }
+        // One burst per missed beat.
+        let heard = self.heard_ms();
+        if suspicious && self.burst_for != heard {
+            self.burst_for = heard;
+            out.actions.push(Action::Burst);
+        }
+    }
+
+    /// Learn how far two beats stray from each other: by their round trips
+    /// (measured in the gateway, so the engine's delivery does not count),
+    /// else by their gap against the period. Quick to grow (a jittery tunnel
+    /// gets its margin at once), slow to shrink.
+    fn learn_jitter(&mut self, last: (u64, Option<f64>), this: (u64, Option<f64>)) {
+        let gap = this.0.saturating_sub(last.0) as f64;
+        let beats = (gap / self.period_ms).round().max(1.0);
+        if beats == 1.0 {
+            // Never quicker than asked, nor a fifth slower.
+            let asked = self.beat_ms as f64;
+            self.period_ms =
+                (self.period_ms + (gap - self.period_ms) / 8.0).clamp(asked, asked * 1.2);
+        }
+        let stray = match (last.1, this.1) {
+            (Some(a), Some(b)) => (b - a).abs(),
+            _ => (gap - beats * self.period_ms).abs(),
+        };
+        let gain = if stray > self.jitter_ms {
+            0.5
+        } else {
+            1.0 / 16.0
+        };
+        self.jitter_ms += (stray - self.jitter_ms) * gain;
+    }
+
+    /// How late a reply may be before it is missed.
+    pub fn late_ms(&self) -> u64 {
+        (LATE_MIN_MS + (4.0 * self.jitter_ms) as u64).min(LATE_MAX_MS)
+    }
+
+    /// Silence this long misses a beat: suspicious, a burst goes out and the
+    /// block is probed ahead.
+    pub fn suspect_ms(&self) -> u64 {
+        self.period_ms.round() as u64 + self.late_ms()
+    }
+
+    /// Silence this long, the burst unanswered too, is a drop.
+    pub fn silence_ms(&self) -> u64 {
+        self.suspect_ms() + BURST_SPAN_MS + self.late_ms().max(CONFIRM_MIN_MS)
     }
 
     /// The last reply, or the probe's (re)start if that came later.
@@ -448,9 +566,10 @@ impl Machine {
         }
         let now = self.snapshot.at_ms;
         let heard = self.heard_ms();
+        let (suspect, drop) = (self.suspect_ms(), self.silence_ms());
         let silence = heard
             .into_iter()
-            .flat_map(|h| [h + SUSPECT_MS + 1, h + SILENCE_MS + 1]);
+            .flat_map(|h| [h + suspect + 1, h + drop + 1]);
         let unprotected = self.tunnel == Tunnel::Down
             || (self.tunnel == Tunnel::Unknown && self.connecting.is_some());
         let reverify =

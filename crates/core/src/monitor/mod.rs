@@ -5,6 +5,7 @@
 mod driver;
 mod heal;
 pub mod machine;
+mod probe;
 mod snapshot;
 
 pub use driver::{

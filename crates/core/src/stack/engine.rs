@@ -579,6 +579,41 @@ pub async fn exec_stream(
     }
 }
 
+/// A process started in a running container (`docker exec`), what it
+/// prints, and its standard input.
+pub struct Attached {
+    pub output: BoxStream<'static, Result<LogOutput, bollard::errors::Error>>,
+    pub input: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
+}
+
+/// Start `cmd` in a running container with its standard input attached:
+/// it reads what is written to `input`, and sees its end when that is
+/// dropped.
+pub async fn exec_attached(
+    docker: &Docker,
+    container: &str,
+    cmd: &[&str],
+) -> Result<Attached, bollard::errors::Error> {
+    let exec = docker
+        .create_exec(
+            container,
+            CreateExecOptions {
+                cmd: Some(cmd.iter().map(|s| (*s).to_owned()).collect()),
+                attach_stdin: Some(true),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await?;
+    match docker.start_exec(&exec.id, None).await? {
+        StartExecResults::Attached { output, input } => Ok(Attached { output, input }),
+        StartExecResults::Detached => Err(bollard::errors::Error::IOError {
+            err: std::io::Error::other("the exec started detached"),
+        }),
+    }
+}
+
 /// Run `cmd` in a running container to its end; all it printed (empty when
 /// it could not run).
 pub async fn exec_text(docker: &Docker, container: &str, cmd: &[&str]) -> String {

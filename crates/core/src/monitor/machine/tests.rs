@@ -50,7 +50,7 @@ impl Run {
         r.at(0, Signal::Presence(Presence::Running));
         r.at(0, Signal::ProbeStarted);
         r.at(10, control_up());
-        assert_eq!(r.at(20, Signal::Alive), &State::Protected);
+        assert_eq!(r.at(20, Signal::Beat(Some(1_000))), &State::Protected);
         r
     }
 }
@@ -99,22 +99,32 @@ fn without_a_probe_the_control_server_decides() {
 
 #[test]
 fn silence_engages_the_kill_switch_once_verified() {
-    // The last reply came at 20 ms.
+    // The last reply came at 20 ms; a beat is missed at 20 + suspect.
     let mut r = Run::protected();
-    assert_eq!(r.at(220, Signal::Tick), &State::Protected);
+    let (suspect, drop) = (r.m.suspect_ms(), r.m.silence_ms());
+    assert_eq!(
+        (suspect, drop),
+        (
+            BEAT_MS + LATE_MIN_MS,
+            BEAT_MS + LATE_MIN_MS + BURST_SPAN_MS + CONFIRM_MIN_MS
+        )
+    );
+    assert_eq!(r.at(20 + suspect, Signal::Tick), &State::Protected);
     assert!(r.actions.is_empty());
-    // Suspicious: the block is probed ahead, the state still protected.
-    assert_eq!(r.at(230, Signal::Tick), &State::Protected);
-    assert_eq!(r.actions, vec![Action::VerifyBlock]);
-    assert_eq!(r.at(470, Signal::Tick), &State::Protected);
+    // Suspicious: a burst goes out and the block is probed ahead, the state
+    // still protected.
+    assert_eq!(r.at(21 + suspect, Signal::Tick), &State::Protected);
+    assert_eq!(r.actions, vec![Action::VerifyBlock, Action::Burst]);
+    assert_eq!(r.at(20 + drop, Signal::Tick), &State::Protected);
     // A drop, its verdict on its way: no second probe.
     assert_eq!(
-        r.at(480, Signal::Tick),
+        r.at(21 + drop, Signal::Tick),
         &State::Connecting(ConnectStep::WaitingForTunnel)
     );
-    assert_eq!(r.actions.len(), 1);
+    assert_eq!(r.actions.len(), 2);
+    let verdict = 40 + drop;
     assert_eq!(
-        r.at(500, Signal::Block(BlockProbe::Blocked)),
+        r.at(verdict, Signal::Block(BlockProbe::Blocked)),
         &State::KillSwitchEngaged
     );
     assert_eq!(r.kinds(), vec![EventKind::KillSwitchEngaged]);
@@ -124,13 +134,17 @@ fn silence_engages_the_kill_switch_once_verified() {
         r.events[0].message
     );
     assert!(r.events[0].notify);
-    // Verified again every second while down.
-    r.at(1_400, Signal::Tick);
-    assert_eq!(r.actions.len(), 1);
-    r.at(1_500, Signal::Tick);
+    // Verified again every second while down, with a burst to find the way
+    // back.
+    r.at(verdict + REVERIFY_MS - 1, Signal::Tick);
     assert_eq!(r.actions.len(), 2);
+    r.at(verdict + REVERIFY_MS, Signal::Tick);
+    assert_eq!(&r.actions[2..], &[Action::VerifyBlock, Action::Burst]);
     // A reply: recovered.
-    assert_eq!(r.at(1_600, Signal::Alive), &State::Protected);
+    assert_eq!(
+        r.at(verdict + REVERIFY_MS + 10, Signal::Alive),
+        &State::Protected
+    );
     assert_eq!(
         r.kinds(),
         vec![EventKind::KillSwitchEngaged, EventKind::Recovered]
@@ -142,76 +156,162 @@ fn silence_engages_the_kill_switch_once_verified() {
 #[test]
 fn a_verdict_probed_ahead_engages_the_kill_switch_at_once() {
     let mut r = Run::protected();
-    r.at(230, Signal::Tick);
+    let (suspect, drop) = (r.m.suspect_ms(), r.m.silence_ms());
+    r.at(21 + suspect, Signal::Tick);
     assert_eq!(
-        r.at(300, Signal::Block(BlockProbe::Blocked)),
+        r.at(30 + suspect, Signal::Block(BlockProbe::Blocked)),
         &State::Protected
     );
     assert!(r.events.is_empty());
-    assert_eq!(r.at(480, Signal::Tick), &State::KillSwitchEngaged);
-    assert_eq!(r.events[0].at_ms, 480);
+    assert_eq!(r.at(21 + drop, Signal::Tick), &State::KillSwitchEngaged);
+    assert_eq!(r.events[0].at_ms, 21 + drop);
     // A verdict from an earlier silence does not count for the next one.
     let mut r = Run::protected();
-    r.at(230, Signal::Tick);
-    r.at(300, Signal::Block(BlockProbe::Blocked));
-    r.at(400, Signal::Alive);
+    r.at(21 + suspect, Signal::Tick);
+    r.at(30 + suspect, Signal::Block(BlockProbe::Blocked));
+    r.at(40 + suspect, Signal::Alive);
     assert_eq!(
-        r.at(900, Signal::Tick),
+        r.at(41 + suspect + drop, Signal::Tick),
         &State::Connecting(ConnectStep::WaitingForTunnel)
     );
 }
 
-/// A probe every 50 ms through a tunnel that loses 5 % of the replies and
-/// delays each by 0 to 200 ms (the bench's netem soak), for 10 minutes, with
-/// the machine woken only at its own deadlines: never a drop.
-#[test]
-fn lost_and_late_replies_are_no_drop() {
+/// One run of the steady ping (its beat): a clean tunnel for a minute,
+/// then for `minutes` one that loses `loss` % of the round trips and
+/// delays each reply by 0 to `delay` ms (netem's `loss L delay D/2 D/2` on
+/// the VPN server's side), optionally cut at `cut_at`. The engine delivers
+/// each line 0–15 ms late. The machine is woken only at its own deadlines,
+/// and each of its bursts and block probes is answered the way the driver
+/// does. Returns the run and how many bursts went out.
+fn beat_through(
+    seed: u64,
+    loss: u64,
+    delay: u64,
+    minutes: u64,
+    cut_at: Option<u64>,
+) -> (Run, usize) {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
     let mut r = Run::protected();
-    // A fixed linear congruential sequence: the same run every time.
-    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    // A fixed linear congruential sequence: the same run for a seed.
+    let mut state = seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1;
     let mut next = move || {
-        seed = seed
+        state = state
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
-        seed >> 33
+        state >> 33
     };
-    let mut replies: Vec<u64> = (1..12_000u64)
-        .filter_map(|k| {
-            let lost = next() % 100 < 5;
-            let delay = next() % 201;
-            (!lost).then_some(20 + k * 50 + delay)
-        })
-        .collect();
-    replies.sort_unstable();
-    let widest = replies.windows(2).map(|w| w[1] - w[0]).max().unwrap();
-    assert!(
-        widest > SUSPECT_MS && widest <= SILENCE_MS,
-        "a run that tests the margin: widest gap {widest} ms"
-    );
-    // Each probe ahead is answered: the block is in place.
-    let mut answered = 0;
-    let mut answer = |r: &mut Run, at: u64| {
-        if r.actions.len() > answered {
-            answered = r.actions.len();
-            r.at(at, Signal::Block(BlockProbe::Blocked));
-        }
+    let impaired_from = 60_000;
+    let end = impaired_from + minutes * 60_000;
+    // When the reply to a probe sent at `sent` reaches the machine, with its
+    // round trip (µs) as ping prints it.
+    let answered = |sent: u64, next: &mut dyn FnMut() -> u64| -> Option<(u64, u32)> {
+        let impaired = sent >= impaired_from;
+        let lost = impaired && next() % 100 < loss;
+        let late = if impaired { next() % (delay + 1) } else { 0 };
+        let delivery = next() % 16;
+        let through = cut_at.is_none_or(|cut| sent < cut);
+        let rtt_us = u32::try_from(1_000 + late * 1_000).unwrap();
+        (!lost && through).then_some((sent + 1 + late + delivery, rtt_us))
     };
-    for at in replies {
-        while let Some(due) = r.m.next_deadline().filter(|due| *due < at) {
-            r.at(due, Signal::Tick);
-            answer(&mut r, due);
+    // (arrival, the round trip of a beat; none for a burst's reply)
+    let mut arrivals = BinaryHeap::new();
+    let mut sent = 20 + BEAT_MS;
+    while sent < end {
+        if let Some((at, rtt)) = answered(sent, &mut next) {
+            arrivals.push(Reverse((at, Some(rtt))));
         }
-        r.at(at, Signal::Alive);
-        answer(&mut r, at);
+        sent += BEAT_MS;
     }
-    assert!(r.actions.iter().all(|a| *a == Action::VerifyBlock));
-    assert!(!r.actions.is_empty(), "no silence was ever suspicious");
-    assert!(
-        !r.kinds().contains(&EventKind::KillSwitchEngaged),
-        "{:?}",
-        r.events
-    );
-    assert_eq!(r.m.snapshot().state, State::Protected);
+    let (mut handled, mut bursts) = (0, 0);
+    loop {
+        let arrival = arrivals.peek().map(|Reverse((at, _))| *at);
+        let due = r.m.next_deadline();
+        let now = match (arrival, due) {
+            (Some(a), Some(d)) => a.min(d),
+            (Some(a), None) => a,
+            (None, Some(d)) => d,
+            (None, None) => break,
+        };
+        if now >= end {
+            break;
+        }
+        if arrival == Some(now) {
+            let Reverse((_, rtt)) = arrivals.pop().unwrap();
+            r.at(
+                now,
+                rtt.map_or(Signal::Alive, |rtt| Signal::Beat(Some(rtt))),
+            );
+        } else {
+            r.at(now, Signal::Tick);
+        }
+        let new: Vec<Action> = r.actions.iter().skip(handled).cloned().collect();
+        for action in new {
+            match action {
+                Action::Burst => {
+                    bursts += 1;
+                    for i in 0..BURST_PROBES {
+                        if let Some((at, _)) = answered(now + 5 + BURST_GAP_MS * i, &mut next) {
+                            arrivals.push(Reverse((at, None)));
+                        }
+                    }
+                }
+                Action::VerifyBlock => {
+                    r.at(now + 10, Signal::Block(BlockProbe::Blocked));
+                }
+                _ => {}
+            }
+        }
+        handled = r.actions.len();
+    }
+    (r, bursts)
+}
+
+/// The bench's soak (5 % loss, 0–200 ms of delay) for 10 minutes after a
+/// clean minute, over 40 seeds: bursts answer the missed beats, and the
+/// jump from a clean tunnel to a jittery one is no drop either.
+#[test]
+fn lost_and_late_replies_are_no_drop() {
+    let mut bursts = 0;
+    for seed in 1..=40 {
+        let (r, b) = beat_through(seed, 5, 200, 10, None);
+        bursts += b;
+        assert!(
+            !r.kinds().contains(&EventKind::KillSwitchEngaged),
+            "seed {seed}: {:?}",
+            r.events
+        );
+        assert_eq!(r.m.snapshot().state, State::Protected, "seed {seed}");
+        assert!(
+            r.m.late_ms() > 2 * LATE_MIN_MS,
+            "seed {seed}: the jitter was learnt"
+        );
+    }
+    assert!(bursts > 40 * 20, "the soak missed beats: {bursts} bursts");
+}
+
+/// A clean tunnel cut at any phase of the beat is a drop within one beat,
+/// a reply timeout, a burst and its wait, and the block verified ahead
+/// engages the kill switch then.
+#[test]
+fn a_cut_is_a_drop_within_a_beat_and_a_burst() {
+    let mut after = Vec::new();
+    for (seed, phase) in (0..BEAT_MS).step_by(25).enumerate() {
+        let cut = 30_000 + phase;
+        let (r, _) = beat_through(seed as u64, 0, 0, 0, Some(cut));
+        let engaged = r
+            .events
+            .iter()
+            .find(|e| e.kind == EventKind::KillSwitchEngaged)
+            .expect("a drop");
+        after.push(engaged.at_ms - cut);
+    }
+    after.sort_unstable();
+    let (median, max) = (after[after.len() / 2], after[after.len() - 1]);
+    // The last reply's delivery (up to 15 ms late) counts too.
+    let bound = BEAT_MS + LATE_MIN_MS + BURST_SPAN_MS + CONFIRM_MIN_MS + 16;
+    assert!(max <= bound, "{after:?}");
+    assert!(median <= bound - BEAT_MS / 2 + 20, "{after:?}");
 }
 
 /// Woken at its deadlines only, the machine notices a silent tunnel within
@@ -219,6 +319,7 @@ fn lost_and_late_replies_are_no_drop() {
 #[test]
 fn deadlines_wake_the_machine_for_a_drop() {
     let mut r = Run::protected();
+    let (suspect, drop) = (r.m.suspect_ms(), r.m.silence_ms());
     let mut now = 20;
     let mut ticks = 0;
     while r.kinds().is_empty() {
@@ -227,18 +328,105 @@ fn deadlines_wake_the_machine_for_a_drop() {
         now = due;
         ticks += 1;
         r.at(now, Signal::Tick);
-        if r.actions.last() == Some(&Action::VerifyBlock) && ticks == 1 {
+        if r.actions.first() == Some(&Action::VerifyBlock) && ticks == 1 {
             r.at(now + 30, Signal::Block(BlockProbe::Blocked));
         }
         assert!(ticks < 10, "{:?}", r.actions);
     }
     assert_eq!(r.kinds(), vec![EventKind::KillSwitchEngaged]);
-    assert_eq!(r.events[0].at_ms, 20 + SILENCE_MS + 1);
-    assert_eq!(r.actions, vec![Action::VerifyBlock]);
+    assert_eq!(r.events[0].at_ms, 20 + drop + 1);
+    assert_eq!(r.actions, vec![Action::VerifyBlock, Action::Burst]);
     // Down and verified: the next wake-up is the re-verification.
     assert_eq!(
         r.m.next_deadline(),
-        Some(20 + SUSPECT_MS + 1 + 30 + REVERIFY_MS)
+        Some(20 + suspect + 1 + 30 + REVERIFY_MS)
+    );
+}
+
+/// Round trips that stray teach the machine to wait longer for a reply,
+/// and steady ones shorten the wait again; without round trips, the gaps
+/// between beats tell.
+#[test]
+fn the_reply_timeout_follows_the_jitter() {
+    let mut r = Run::protected();
+    assert_eq!(r.m.late_ms(), LATE_MIN_MS);
+    let mut at = 20;
+    for rtt in [1, 150, 1, 120, 10, 180] {
+        at += BEAT_MS;
+        r.at(
+            at + rtt,
+            Signal::Beat(Some(u32::try_from(rtt * 1_000).unwrap())),
+        );
+    }
+    let jittery = r.m.late_ms();
+    assert!((300..=LATE_MAX_MS).contains(&jittery), "{jittery}");
+    for _ in 0..100 {
+        at += BEAT_MS;
+        r.at(at, Signal::Beat(Some(1_000)));
+    }
+    assert!(r.m.late_ms() < LATE_MIN_MS + 10, "{}", r.m.late_ms());
+    // A late delivery with a steady round trip is no jitter of the tunnel.
+    at += BEAT_MS + 30;
+    r.at(at, Signal::Beat(Some(1_000)));
+    assert!(r.m.late_ms() < LATE_MIN_MS + 10, "{}", r.m.late_ms());
+    // Without round trips: a lost beat is no stray (two beats' gap counts
+    // as two beats), a late one is.
+    let mut r = Run::protected();
+    r.at(20 + BEAT_MS, Signal::Beat(None));
+    r.at(20 + 3 * BEAT_MS, Signal::Beat(None));
+    assert_eq!(r.m.late_ms(), LATE_MIN_MS);
+    r.at(20 + 4 * BEAT_MS + 100, Signal::Beat(None));
+    assert!(r.m.late_ms() > LATE_MIN_MS + 100, "{}", r.m.late_ms());
+}
+
+/// iputils sends every `-i` and a few ms more: the machine learns the beat
+/// as it comes, and a steady beat sends no bursts.
+#[test]
+fn a_ping_slower_than_asked_sends_no_bursts() {
+    let mut r = Run::protected();
+    let mut at = 20;
+    for n in 0..60 {
+        at += BEAT_MS + 22;
+        while let Some(due) = r.m.next_deadline().filter(|due| *due < at) {
+            r.at(due, Signal::Tick);
+        }
+        r.at(at, Signal::Beat(Some(700)));
+        if n == 10 {
+            r.actions.clear();
+        }
+    }
+    assert!(r.actions.is_empty(), "{:?}", r.actions);
+    assert_eq!(r.m.snapshot().state, State::Protected);
+}
+
+/// The first replies after an outage come late (queued while WireGuard
+/// shook hands again): they teach nothing about jitter, and the next cut
+/// is noticed as fast as the first.
+#[test]
+fn the_return_from_an_outage_is_no_jitter() {
+    let mut r = Run::protected();
+    r.at(2_000, Signal::Tick);
+    r.at(2_010, Signal::Block(BlockProbe::Blocked));
+    assert_eq!(r.m.snapshot().state, State::KillSwitchEngaged);
+    let back = 5_000;
+    assert_eq!(r.at(back, Signal::Beat(Some(1_400_000))), &State::Protected);
+    r.at(back + 300, Signal::Beat(Some(700_000)));
+    r.at(back + BEAT_MS, Signal::Beat(Some(1_000)));
+    r.at(back + 2 * BEAT_MS, Signal::Beat(Some(1_000)));
+    assert_eq!(r.m.late_ms(), LATE_MIN_MS);
+}
+
+/// The steady ping starting again at its deadline gives no silence of its
+/// own: a cut just before it is noticed in time.
+#[test]
+fn a_restarted_beat_keeps_the_silence_window() {
+    let mut r = Run::protected();
+    let drop = r.m.silence_ms();
+    r.at(20 + BEAT_MS / 2, Signal::BeatRestarted);
+    assert_eq!(r.m.next_deadline(), Some(20 + r.m.suspect_ms() + 1));
+    assert_eq!(
+        r.at(21 + drop, Signal::Tick),
+        &State::Connecting(ConnectStep::WaitingForTunnel)
     );
 }
 
@@ -252,7 +440,7 @@ fn control_server_saying_stopped_is_down_at_once() {
             vpn: None,
         },
     );
-    assert_eq!(r.actions, vec![Action::VerifyBlock]);
+    assert_eq!(r.actions, vec![Action::VerifyBlock, Action::Burst]);
     assert_eq!(
         r.at(150, Signal::Block(BlockProbe::Blocked)),
         &State::KillSwitchEngaged
@@ -497,14 +685,15 @@ fn a_restarted_probe_gets_its_own_silence_window() {
     // The last reply at 20 ms; the ping started again at 300 ms (a new
     // tunnel interface, or its deadline).
     let mut r = Run::protected();
+    let (suspect, drop) = (r.m.suspect_ms(), r.m.silence_ms());
     r.at(300, Signal::ProbeStarted);
-    assert_eq!(r.at(600, Signal::Tick), &State::Protected);
-    assert_eq!(r.m.next_deadline(), Some(300 + SILENCE_MS + 1));
-    assert_eq!(r.at(650, Signal::Alive), &State::Protected);
+    assert_eq!(r.at(20 + drop + 10, Signal::Tick), &State::Protected);
+    assert_eq!(r.m.next_deadline(), Some(300 + suspect + 1));
+    assert_eq!(r.at(300 + suspect - 10, Signal::Alive), &State::Protected);
     // Silent after its start as well: a drop.
-    r.at(700, Signal::ProbeStarted);
+    r.at(2_000, Signal::ProbeStarted);
     assert_eq!(
-        r.at(700 + SILENCE_MS + 1, Signal::Tick),
+        r.at(2_000 + drop + 1, Signal::Tick),
         &State::Connecting(ConnectStep::WaitingForTunnel)
     );
 }
