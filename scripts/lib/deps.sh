@@ -10,7 +10,7 @@ TVPN_BUILD_PACKAGES=(
 TVPN_RUN_PACKAGES=(dbus dbus-x11 gnome-keyring)
 # Tests: the engine and the lab, a headless display, a tray host, WebDriver.
 TVPN_TEST_PACKAGES=(
-  docker.io debootstrap iproute2 iptables curl python3 python3-venv
+  docker.io debootstrap iproute2 iptables curl python3 python3-venv busybox iputils-ping
   xvfb xauth xclip trayer xdotool imagemagick x11-apps webkit2gtk-driver libsecret-tools
 )
 

@@ -25,6 +25,9 @@ use crate::stack::{engine, StackManager};
 /// the verdict into a leak.
 pub const BLOCK_WAIT: Duration = Duration::from_millis(200);
 
+/// The gateway's interface outside the tunnel.
+pub const OUTSIDE_INTERFACE: &str = "eth0";
+
 /// What the monitor asks of the probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProbeCommand {
@@ -35,8 +38,8 @@ pub enum ProbeCommand {
 }
 
 /// The probe, for `sh -c` with the target, the tunnel interface, the beat
-/// (seconds), the burst's size and the gap between its pings (seconds) as
-/// `$1`..`$5`. POSIX shell: Debian's dash
+/// (seconds), the burst's size, the gap between its pings (seconds) and the
+/// interface outside the tunnel as `$1`..`$6`. POSIX shell: Debian's dash
 /// and the busybox ash of gluetun's Alpine image, whose `ping` takes a
 /// fractional `-i` (busybox `networking/ping.c`: `parse_duration_str`) and
 /// flushes each reply (`fflush_all`).
@@ -47,12 +50,13 @@ pub enum ProbeCommand {
 ///   moment after it fails.
 /// - `b` on standard input: a burst of `$4` pings `$5` apart, 16-byte
 ///   payloads, so their replies read `24 bytes from`, the beat's `64 bytes`.
-/// - `k`: one ping out of `eth0`, outside the tunnel; each line it prints
+/// - `k`: one ping out of `$6` (`eth0`), outside the tunnel; each line it prints
 ///   comes back as `kN LINE` (N counts the `k`s from 1), and `kN =` ends it.
 /// - The end of standard input (the monitor stopped or lost the engine)
-///   stops the steady ping and the shell.
-pub const SCRIPT: &str = r#"t=$1 i=$2 beat=$3 burst=$4 gap=$5
-( trap 'kill $p 2>/dev/null; exit 0' TERM
+///   stops the steady ping and the shell, which waits for its children:
+///   none is left for the gateway's PID 1 to reap (gluetun's does not).
+pub const SCRIPT: &str = r#"t=$1 i=$2 beat=$3 burst=$4 gap=$5 out=$6
+( trap 'kill $p 2>/dev/null; wait $p; exit 0' TERM
   while :; do
     echo restart
     ping -n -w 10 -i "$beat" -I "$i" "$t" & p=$!
@@ -64,11 +68,12 @@ while read -r c; do
   case $c in
     b) ping -n -c "$burst" -i "$gap" -s 16 -W 1 -I "$i" "$t" & ;;
     k) n=$((n+1))
-       { ping -n -c 1 -W 1 -I eth0 "$t" 2>&1; echo =; } |
+       { ping -n -c 1 -W 1 -I "$out" "$t" 2>&1; echo =; } |
          while IFS= read -r l; do echo "k$n $l"; done & ;;
   esac
 done
 kill $steady
+wait
 "#;
 
 /// What a line from the probe says.
@@ -165,6 +170,7 @@ pub async fn liveness_probe(
                 &beat_text,
                 &burst_text,
                 &gap_text,
+                OUTSIDE_INTERFACE,
             ];
             match engine::exec_attached(manager.docker(), &gateway, &cmd).await {
                 Ok(attached) => {
@@ -302,6 +308,127 @@ async fn session(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    use std::time::Instant as StdInstant;
+
+    /// Run the script on loopback with `shell` and the `ping` first in
+    /// `path`: a fast beat, then `b` and `k` on its standard input, then its
+    /// end. Returns the lines it printed and whether it exited by itself.
+    fn run_script(shell: &[&str], path: &str) -> (Vec<String>, bool) {
+        let mut child = Command::new(shell[0])
+            .args(&shell[1..])
+            .args([
+                "-c",
+                SCRIPT,
+                "sh",
+                "127.0.0.1",
+                "lo",
+                "0.1",
+                "4",
+                "0.010",
+                "lo",
+            ])
+            .env("PATH", path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the shell starts");
+        let stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .collect::<Vec<_>>()
+        });
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        stdin.write_all(b"b\n").unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        stdin.write_all(b"k\n").unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        drop(stdin);
+        let t0 = StdInstant::now();
+        let mut exited = false;
+        while t0.elapsed() < Duration::from_secs(3) {
+            if child.try_wait().unwrap().is_some() {
+                exited = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if !exited {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        (reader.join().unwrap(), exited)
+    }
+
+    /// The script under Debian's dash with iputils' ping (the lab's
+    /// gateway) and under busybox ash with busybox ping (gluetun's Alpine
+    /// image), on loopback: beats with their round trips, a burst of four,
+    /// a block probe that gets an answer (so a leak) and its end, and a
+    /// shell that ends with its standard input, leaving no child behind.
+    #[test]
+    #[ignore = "needs busybox, iputils-ping and raw ICMP on loopback (root): scripts/test"]
+    fn the_script_runs_under_dash_and_busybox() {
+        let busybox = Command::new("sh")
+            .args(["-c", "command -v busybox"])
+            .output()
+            .expect("sh");
+        let busybox = String::from_utf8_lossy(&busybox.stdout).trim().to_owned();
+        assert!(!busybox.is_empty(), "busybox is not installed");
+        let bin = std::env::temp_dir().join(format!("tvpn-probe-busybox-{}", std::process::id()));
+        std::fs::create_dir_all(&bin).unwrap();
+        for applet in ["ping", "sleep"] {
+            let link = bin.join(applet);
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink(&busybox, &link).unwrap();
+        }
+        let system = std::env::var("PATH").unwrap_or_default();
+        let busybox_path = format!("{}:{system}", bin.display());
+        for (name, shell, path) in [
+            ("dash + iputils", vec!["/bin/sh"], system.as_str()),
+            (
+                "busybox",
+                vec![busybox.as_str(), "sh"],
+                busybox_path.as_str(),
+            ),
+        ] {
+            let (lines, exited) = run_script(&shell, path);
+            let parsed: Vec<ProbeLine<'_>> = lines.iter().map(|l| probe_line(l)).collect();
+            let beats = parsed
+                .iter()
+                .filter(|l| matches!(l, ProbeLine::Beat(Some(_))))
+                .count();
+            let burst = parsed.iter().filter(|l| **l == ProbeLine::Alive).count();
+            let block: String = parsed
+                .iter()
+                .filter_map(|l| match l {
+                    ProbeLine::Block(1, text) => Some(format!("{text}\n")),
+                    _ => None,
+                })
+                .collect();
+            assert!(beats >= 8, "{name}: {beats} beats in {lines:?}");
+            assert_eq!(burst, 4, "{name}: {lines:?}");
+            assert_eq!(
+                parsed.first(),
+                Some(&ProbeLine::Restarted),
+                "{name}: {lines:?}"
+            );
+            assert!(block.ends_with("=\n"), "{name}: {block}");
+            assert!(
+                matches!(
+                    classify_block_probe(&block, "127.0.0.1", false),
+                    BlockProbe::Leaked(_)
+                ),
+                "{name}: an answered probe is a leak: {block}"
+            );
+            assert!(exited, "{name}: the shell outlived its standard input");
+        }
+        let _ = std::fs::remove_dir_all(&bin);
+    }
 
     #[test]
     fn probe_lines() {
