@@ -24,7 +24,8 @@ if [ -z "${TVPN_UI_E2E_SESSION:-}" ]; then
   fi
   command -v WebKitWebDriver >/dev/null 2>&1 || tvpn_die "WebKitWebDriver is missing (package webkit2gtk-driver)"
   # Build first, so that the timed part below only runs the tests.
-  cargo test --locked -p torrent-vpn --features lab --test ui_e2e --no-run
+  # The features of scripts/test's test build: reused, not compiled again.
+  cargo test --workspace --all-features --locked --test ui_e2e --no-run
   export TVPN_UI_E2E_LOGS="${TVPN_UI_E2E_LOGS:-${TVPN_ARTIFACTS:-$ROOT/.artifacts}/ui-e2e}"
   rm -rf "$TVPN_UI_E2E_LOGS"
   mkdir -p "$TVPN_UI_E2E_LOGS"
@@ -37,4 +38,4 @@ if [ -z "${TVPN_UI_E2E_SESSION:-}" ]; then
     2> >(grep -v --line-buffered 'Failed to set fd limit' >&2)
 fi
 
-exec cargo test --locked -p torrent-vpn --features lab --test ui_e2e -- --test-threads=1 "$@"
+exec cargo test --workspace --all-features --locked --test ui_e2e -- --test-threads=1 "$@"
