@@ -360,8 +360,8 @@ mod tests {
         }
         if !exited {
             let _ = child.kill();
-            let _ = child.wait();
         }
+        let _ = child.wait();
         (reader.join().unwrap(), exited)
     }
 

@@ -562,21 +562,34 @@ pub async fn exec_stream(
     container: &str,
     cmd: &[&str],
 ) -> Result<BoxStream<'static, Result<LogOutput, bollard::errors::Error>>, bollard::errors::Error> {
+    let id = create_exec(docker, container, cmd, false).await?;
+    match docker.start_exec(&id, None).await? {
+        StartExecResults::Attached { output, .. } => Ok(output),
+        StartExecResults::Detached => Ok(futures_util::stream::empty().boxed()),
+    }
+}
+
+/// Create `cmd` as an exec in `container`, its output attached (and its
+/// standard input when `stdin`); its ID.
+async fn create_exec(
+    docker: &Docker,
+    container: &str,
+    cmd: &[&str],
+    stdin: bool,
+) -> Result<String, bollard::errors::Error> {
     let exec = docker
         .create_exec(
             container,
             CreateExecOptions {
                 cmd: Some(cmd.iter().map(|s| (*s).to_owned()).collect()),
+                attach_stdin: Some(stdin),
                 attach_stdout: Some(true),
                 attach_stderr: Some(true),
                 ..Default::default()
             },
         )
         .await?;
-    match docker.start_exec(&exec.id, None).await? {
-        StartExecResults::Attached { output, .. } => Ok(output),
-        StartExecResults::Detached => Ok(futures_util::stream::empty().boxed()),
-    }
+    Ok(exec.id)
 }
 
 /// A process started in a running container (`docker exec`), what it
@@ -594,19 +607,8 @@ pub async fn exec_attached(
     container: &str,
     cmd: &[&str],
 ) -> Result<Attached, bollard::errors::Error> {
-    let exec = docker
-        .create_exec(
-            container,
-            CreateExecOptions {
-                cmd: Some(cmd.iter().map(|s| (*s).to_owned()).collect()),
-                attach_stdin: Some(true),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            },
-        )
-        .await?;
-    match docker.start_exec(&exec.id, None).await? {
+    let id = create_exec(docker, container, cmd, true).await?;
+    match docker.start_exec(&id, None).await? {
         StartExecResults::Attached { output, input } => Ok(Attached { output, input }),
         StartExecResults::Detached => Err(bollard::errors::Error::IOError {
             err: std::io::Error::other("the exec started detached"),
