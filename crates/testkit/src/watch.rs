@@ -119,10 +119,21 @@ impl Drop for Watch {
 
 /// Resident memory of a process, in KiB.
 pub fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
+    proc_kib(pid, "status", "VmRSS:")
+}
+
+/// Private dirty memory of a process (`Private_Dirty` of smaps_rollup), KiB.
+pub fn private_dirty_kib(pid: u32) -> u64 {
+    proc_kib(pid, "smaps_rollup", "Private_Dirty:")
+}
+
+/// The KiB figure on the line of `/proc/PID/FILE` that starts with `key`;
+/// 0 when there is none.
+fn proc_kib(pid: u32, file: &str, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
         .unwrap_or_default()
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.split_whitespace().next().and_then(|n| n.parse().ok()))
         .unwrap_or(0)
 }

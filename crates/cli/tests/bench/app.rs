@@ -245,7 +245,7 @@ pub async fn idle(docker: &bollard::Docker, p: &Profile, window: Duration) -> Ve
     let parts = Parts::of(docker, p, Some(app.pid())).await;
     let watched = parts.measure(window).await;
     let app_cpu = watched.app;
-    let dirty = cpu::private_dirty_kib(app.pid());
+    let dirty = lab::private_dirty_kib(app.pid());
     let rss = lab::rss_kib(app.pid());
     let load = cpu::load();
     drop(app);

@@ -126,16 +126,19 @@ impl Compose {
         self.dir.path().join("docker-compose.yml")
     }
 
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        let out = Command::new(&self.program[0])
-            .args(&self.program[1..])
+    /// `docker compose` (or `docker-compose`) on this project and file.
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.program[0]);
+        cmd.args(&self.program[1..])
             .arg("-p")
             .arg(&self.project)
             .arg("-f")
-            .arg(self.file())
-            .args(args)
-            .output()
-            .unwrap();
+            .arg(self.file());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let out = self.command().args(args).output().unwrap();
         assert!(
             out.status.success(),
             "{} {}: {}",
@@ -193,13 +196,6 @@ impl Compose {
 
 impl Drop for Compose {
     fn drop(&mut self) {
-        let _ = Command::new(&self.program[0])
-            .args(&self.program[1..])
-            .arg("-p")
-            .arg(&self.project)
-            .arg("-f")
-            .arg(self.file())
-            .args(["down", "-v"])
-            .output();
+        let _ = self.command().args(["down", "-v"]).output();
     }
 }

@@ -123,16 +123,6 @@ pub fn cgroup_pids(pid: u32) -> Vec<u32> {
     out
 }
 
-/// Private dirty memory of a process (`Private_Dirty` of smaps_rollup), KiB.
-pub fn private_dirty_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("Private_Dirty:"))
-        .and_then(|v| v.split_whitespace().next().and_then(|n| n.parse().ok()))
-        .unwrap_or(0)
-}
-
 /// The 1-minute load average and the number of cores, as the table shows
 /// them beside a figure.
 pub fn load() -> String {
