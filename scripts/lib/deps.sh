@@ -14,6 +14,12 @@ TVPN_TEST_PACKAGES=(
   xvfb xauth xclip trayer xdotool imagemagick x11-apps webkit2gtk-driver libsecret-tools
 )
 
+# ensure_nextest: the test runner scripts/test uses (kept where the machine
+# has it; built from crates.io otherwise).
+ensure_nextest() {
+  cargo nextest --version >/dev/null 2>&1 || cargo install --locked -q cargo-nextest
+}
+
 # ensure_rust [TARGET...]: the toolchain pieces the scripts use.
 ensure_rust() {
   command -v cargo >/dev/null 2>&1 ||

@@ -6,7 +6,7 @@
 # screenshot (.artifacts/tray-menu.png), run Verify Protection and Test the
 # Kill Switch through the hook, then Disconnect through the hook and check that the stack's
 # containers are gone; a leak injected while the app connects is shown, and
-# Cancel then leaves no container; 10 rounds of `tvpn connect` in a shell
+# Cancel then leaves no container; 6 rounds of `tvpn connect` in a shell
 # and a click on Cancel in the tray each end disconnected; Quit exits 0 and
 # leaves a connected stack running. Ends with one line:
 #   tray: N passed, M failed
@@ -136,7 +136,8 @@ stack_containers() {
 }
 
 # -- build, lab, demo profile
-CARGO_BUILD=(cargo build --locked -q -p torrent-vpn -p tvpn-cli --features torrent-vpn/lab,tvpn-cli/lab)
+# The features of scripts/test's test build: nothing is compiled again.
+CARGO_BUILD=(cargo test --workspace --all-features --locked -q --no-run)
 "${CARGO_BUILD[@]}" || die_with "build: ${CARGO_BUILD[*]} failed"
 pass "build"
 
@@ -346,12 +347,12 @@ ends_disconnected "Cancel of the app's connect"
 vpn_cut off
 pass "a leak during connect shown as [LEAK]; Cancel then left no container"
 
-# -- 10 rounds: `tvpn connect` in a shell, Cancel (or Disconnect, when the
+# -- 6 rounds: `tvpn connect` in a shell, Cancel (or Disconnect, when the
 # connect won the race) from the tray. Every other round the VPN server is
 # cut, so Cancel lands while the connect waits for its tunnel. Each round
 # ends disconnected, with no container and the target "disconnected"; the
 # tray showed the connect's steps in every round.
-ROUNDS=${TVPN_TRAY_ROUNDS:-10}
+ROUNDS=${TVPN_TRAY_ROUNDS:-6}
 cancelled=0
 for round in $(seq 1 "$ROUNDS"); do
   cut=$((round % 2))

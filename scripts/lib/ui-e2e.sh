@@ -3,7 +3,8 @@
 # app under Xvfb, driven by tauri-driver + WebKitWebDriver, in a private D-Bus
 # session with a fresh, unlocked gnome-keyring. Installs what is missing
 # (Debian packages, tauri-driver) and fails, never skips, when something is
-# absent. Ends with cargo's "test result:" line; logs of the driver and the
+# absent (TVPN_UI_E2E_PREPARE_ONLY=1: only that, and the build). Ends with
+# cargo's "test result:" line; logs of the driver and the
 # app go to $TVPN_UI_E2E_LOGS (default .artifacts/ui-e2e/).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -26,6 +27,9 @@ if [ -z "${TVPN_UI_E2E_SESSION:-}" ]; then
   # Build first, so that the timed part below only runs the tests.
   # The features of scripts/test's test build: reused, not compiled again.
   cargo test --workspace --all-features --locked --test ui_e2e --no-run
+  # TVPN_UI_E2E_PREPARE_ONLY=1: install and build, run nothing (scripts/test
+  # does this in its background lane).
+  [ "${TVPN_UI_E2E_PREPARE_ONLY:-0}" = 1 ] && exit 0
   export TVPN_UI_E2E_LOGS="${TVPN_UI_E2E_LOGS:-${TVPN_ARTIFACTS:-$ROOT/.artifacts}/ui-e2e}"
   rm -rf "$TVPN_UI_E2E_LOGS"
   mkdir -p "$TVPN_UI_E2E_LOGS"

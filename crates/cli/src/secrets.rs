@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use tvpn_core::paths::AppPaths;
 use tvpn_core::secrets::{KeyringStore, SecretKind, SecretString, Secrets};
-use tvpn_core::status::load_config;
+use tvpn_core::settings::Settings;
 
 #[derive(Subcommand)]
 pub enum SecretsCommand {
@@ -34,10 +34,11 @@ fn parse_kind(key: &str) -> anyhow::Result<SecretKind> {
     })
 }
 
-/// The secrets of the configured profile (`default` before any setup).
+/// The secrets of the configured profile (`default` before any setup),
+/// named by the settings file even when the rest of it is not usable.
 pub fn open(paths: &AppPaths) -> anyhow::Result<Secrets> {
-    let (_, settings) = load_config(paths);
-    let profile = settings.map_or_else(|| "default".to_owned(), |s| s.profile);
+    let profile =
+        Settings::profile_in(&paths.settings_file())?.unwrap_or_else(|| "default".to_owned());
     let store = KeyringStore::open()?;
     Ok(Secrets::new(Arc::new(store), profile))
 }

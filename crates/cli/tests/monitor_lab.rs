@@ -1,6 +1,6 @@
 //! The monitor through `tvpn watch --json`, against the lab: a tunnel cut
 //! at the VPN server, a leak while the tunnel is down, port sync, 50 flaps,
-//! and a sleeping machine (the stack paused for 60 s).
+//! and a sleeping machine (the stack paused for 35 s).
 //!
 //! `#[ignore = "needs the lab"]`; `scripts/test` runs them after
 //! `scripts/lab up`. Latencies are printed for the log (scripts/bench
@@ -277,7 +277,9 @@ async fn sleep_and_wake() {
     for c in [p.qbittorrent_name(), p.gateway_name()] {
         docker.pause_container(&c).await.unwrap();
     }
-    tokio::time::sleep(Duration::from_secs(60)).await;
+    // Longer than the steady ping's deadline (10 s) and the control
+    // server's poll (30 s): both come due while the gateway sleeps.
+    tokio::time::sleep(Duration::from_secs(35)).await;
     assert!(watch.alive(), "watch died during the pause");
     let woke = lab::now_ms();
     for c in [p.gateway_name(), p.qbittorrent_name()] {

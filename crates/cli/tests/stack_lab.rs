@@ -557,7 +557,7 @@ async fn bad_input_gets_clear_errors() {
 }
 
 /// One writer across processes: with a healer watching (`tvpn watch`), a
-/// `tvpn connect` and a `tvpn reconcile` started at the same moment, 10
+/// `tvpn connect` and a `tvpn reconcile` started at the same moment, 6
 /// rounds from nothing: each round ends with one consistent, connected
 /// stack (one gateway, qBittorrent inside it), and qBittorrent never saw a
 /// failed login (so no ban).
@@ -568,7 +568,7 @@ async fn concurrent_writers_leave_one_consistent_stack() {
     let docker = lab::docker().await;
     let p = Profile::new("together").await;
     let mut watch = Watch::start(&p);
-    for round in 0..10 {
+    for round in 0..6 {
         let when = format!("round {round}");
         let connect = p
             .command(&["connect"])

@@ -28,6 +28,9 @@ pub const SMALL_TORRENT: &str = "http://10.222.0.20:8081/lab-small.torrent";
 pub const MEDIUM_TORRENT: &str = "http://10.222.0.20:8081/lab-medium.torrent";
 
 /// The lab has one VPN peer identity: tests that connect take this first.
+/// Under cargo-nextest (`scripts/test`), where each test is a process of
+/// its own, the `lab` test group of `scripts/lib/nextest.toml` holds them
+/// to one at a time instead: a test that takes this belongs in it.
 pub static LAB: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The workspace's root directory (for `lab/` and `scripts/`).

@@ -448,6 +448,40 @@ impl Settings {
         })
     }
 
+    /// The profile a settings file names, read even when the rest of the
+    /// file is not usable, since keychain items are stored under it (a
+    /// secret stored during a bad edit still goes to its own profile):
+    /// `Ok(None)` when there is no file; an error when the file is not
+    /// TOML or its profile name is not usable.
+    pub fn profile_in(path: &Path) -> Result<Option<String>, SettingsError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(SettingsError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        let parse_error = |message: String| SettingsError::Parse {
+            path: path.to_path_buf(),
+            message,
+        };
+        let value: toml::Table = toml::from_str(&text).map_err(|e| parse_error(e.to_string()))?;
+        let profile = match value.get(Field::Profile.as_str()) {
+            None => default_profile(),
+            Some(toml::Value::String(p)) if is_name(p, 32, false) => p.clone(),
+            Some(_) => {
+                return Err(parse_error(format!(
+                    "{}: must be 1-32 characters: lowercase letters, digits and '-'",
+                    Field::Profile.as_str()
+                )))
+            }
+        };
+        Ok(Some(profile))
+    }
+
     /// Validate, then write atomically. On any error nothing is written.
     pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
         self.validate()?;

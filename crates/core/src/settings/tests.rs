@@ -176,6 +176,45 @@ fn load_of_a_missing_file_is_none_and_a_broken_one_names_the_file() {
     );
 }
 
+#[test]
+fn the_profile_is_read_even_from_settings_that_are_not_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.toml");
+    assert_eq!(Settings::profile_in(&path).unwrap(), None);
+    // A bad port elsewhere: the profile is still the file's own.
+    let bad_port = format!(
+        "profile = \"work\"\n{}",
+        with("webui_port = 8080", "webui_port = 99999")
+            .lines()
+            .filter(|l| !l.starts_with("profile"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    std::fs::write(&path, &bad_port).unwrap();
+    assert!(Settings::load(&path).is_err());
+    assert_eq!(
+        Settings::profile_in(&path).unwrap().as_deref(),
+        Some("work")
+    );
+    // No profile line: the default one, as `load` would say.
+    std::fs::write(&path, "[stack]\nwebui_port = 99999\n").unwrap();
+    assert_eq!(
+        Settings::profile_in(&path).unwrap().as_deref(),
+        Some("default")
+    );
+    // Not TOML, or a profile name that is not usable: an error naming the
+    // file (and the field), never another profile.
+    std::fs::write(&path, "profile = \"work").unwrap();
+    let msg = Settings::profile_in(&path).unwrap_err().to_string();
+    assert!(msg.contains("settings.toml"), "{msg}");
+    std::fs::write(&path, "profile = \"My Work\"\n").unwrap();
+    let msg = Settings::profile_in(&path).unwrap_err().to_string();
+    assert!(
+        msg.contains("settings.toml") && msg.contains("profile"),
+        "{msg}"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn config_dir_is_private() {
