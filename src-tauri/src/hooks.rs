@@ -3,7 +3,8 @@
 //! writes the menu model it applied to `<dir>/menu.json` after each apply
 //! (and appends it to `<dir>/menu-history.jsonl`),
 //! and reads menu item ids from `<dir>/command` (one per line; the file is
-//! removed once read), handling each exactly like a click on that item.
+//! removed once read), handling each exactly like a click on that item
+//! (unless `TVPN_TEST_HOOKS_COMMANDS=0`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,6 +14,9 @@ use serde::Serialize;
 use crate::runtime::{Event, Runtime};
 
 pub const ENV: &str = "TVPN_TEST_HOOKS";
+/// `0`: the menu models are written, but no command file is watched (the
+/// bench measures the app without the poll a release build has not).
+pub const COMMANDS_ENV: &str = "TVPN_TEST_HOOKS_COMMANDS";
 const COMMAND_FILE: &str = "command";
 const POLL: Duration = Duration::from_millis(200);
 
@@ -39,6 +43,11 @@ impl Hooks {
         }
         tracing::warn!(dir = %dir.display(), "test hooks are on ({ENV})");
         Some(Self { dir })
+    }
+
+    /// Whether the command file is watched (unless `COMMANDS_ENV` is `0`).
+    pub fn commands_wanted() -> bool {
+        std::env::var_os(COMMANDS_ENV).is_none_or(|v| v != "0")
     }
 
     pub fn dir(&self) -> &Path {

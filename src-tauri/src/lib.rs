@@ -62,7 +62,7 @@ pub fn run() -> anyhow::Result<()> {
             let handle = app.handle().clone();
             let items = tray::build(&handle)?;
             let hooks = hooks::Hooks::from_env();
-            if let Some(h) = &hooks {
+            if let Some(h) = hooks.as_ref().filter(|_| hooks::Hooks::commands_wanted()) {
                 tauri::async_runtime::spawn(h.clone().watch_commands(rt.clone()));
             }
             runtime::start(&handle, &rt, inbox, items, hooks);

@@ -44,6 +44,9 @@ impl App {
         let child = Command::new(app_bin())
             .env("TVPN_CONFIG_DIR", p.dir.path())
             .env("TVPN_TEST_HOOKS", hooks.path())
+            // Only what the app shows: no command file polled, as in a
+            // release build.
+            .env("TVPN_TEST_HOOKS_COMMANDS", "0")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -131,80 +134,101 @@ pub async fn cold_start(p: &Profile, trials: usize) -> Vec<Row> {
     ]
 }
 
-/// CPU seconds so far of each part of the stack (dockerd, containerd, the
-/// shims and cgroups of the two containers) and, when given, of the app;
-/// and of the tunnel itself (the gateway's `wireguard-go`), a part of the
-/// gateway's.
+/// The parts whose CPU time the whole cost counts, each apart: the engine
+/// (dockerd and its `docker-proxy`s, which carry the app's requests to the
+/// published ports), containerd and the two containers' shims, each
+/// container's cgroup, and the app with its children; and the tunnel
+/// itself (the gateway's `wireguard-go`), a part of the gateway's.
 struct Parts {
-    pids: Vec<u32>,
-    cgroups: Vec<u32>,
+    engine: Vec<u32>,
+    containerd: Vec<u32>,
+    gateway: u32,
+    qbittorrent: u32,
     app: Option<u32>,
     tunnel: Option<u32>,
 }
 
-/// CPU percent of one core over a window.
+/// CPU seconds so far (or percent of one core over a window), per part.
+#[derive(Clone, Copy, Default)]
 struct Cost {
-    stack: f64,
-    app: f64,
+    engine: f64,
+    containerd: f64,
+    gateway: f64,
     tunnel: f64,
+    qbittorrent: f64,
+    app: f64,
+}
+
+impl Cost {
+    /// Everything but the app.
+    fn stack(&self) -> f64 {
+        self.engine + self.containerd + self.gateway + self.qbittorrent
+    }
+
+    fn map2(a: Cost, b: Cost, f: impl Fn(f64, f64) -> f64) -> Cost {
+        Cost {
+            engine: f(a.engine, b.engine),
+            containerd: f(a.containerd, b.containerd),
+            gateway: f(a.gateway, b.gateway),
+            tunnel: f(a.tunnel, b.tunnel),
+            qbittorrent: f(a.qbittorrent, b.qbittorrent),
+            app: f(a.app, b.app),
+        }
+    }
 }
 
 impl Parts {
     async fn of(docker: &bollard::Docker, p: &Profile, app: Option<u32>) -> Self {
-        let mut pids = cpu::pids_named("dockerd");
-        pids.extend(cpu::pids_named("containerd"));
-        let mut cgroups = Vec::new();
-        let mut tunnel = None;
-        for name in [p.gateway_name(), p.qbittorrent_name()] {
-            let pid = lab::container(docker, &name)
+        let mut engine = cpu::pids_named("dockerd");
+        engine.extend(cpu::pids_named("docker-proxy"));
+        let mut containerd = cpu::pids_named("containerd");
+        let mut pids = [0_u32; 2];
+        for (i, name) in [p.gateway_name(), p.qbittorrent_name()].iter().enumerate() {
+            let pid = lab::container(docker, name)
                 .await
                 .and_then(|c| c.state)
                 .and_then(|s| s.pid)
                 .unwrap_or(0) as u32;
             assert!(pid > 0, "{name} does not run");
-            cgroups.push(pid);
-            pids.extend(cpu::parent(pid));
-            if name == p.gateway_name() {
-                tunnel = cpu::cgroup_pids(pid).into_iter().find(|c| {
-                    std::fs::read_to_string(format!("/proc/{c}/comm"))
-                        .is_ok_and(|n| n.trim() == "wireguard-go")
-                });
-            }
+            pids[i] = pid;
+            containerd.extend(cpu::parent(pid));
         }
+        let tunnel = cpu::cgroup_pids(pids[0]).into_iter().find(|c| {
+            std::fs::read_to_string(format!("/proc/{c}/comm"))
+                .is_ok_and(|n| n.trim() == "wireguard-go")
+        });
         Self {
-            pids,
-            cgroups,
+            engine,
+            containerd,
+            gateway: pids[0],
+            qbittorrent: pids[1],
             app,
             tunnel,
         }
     }
 
-    /// (stack, app, tunnel) CPU seconds so far.
-    fn seconds(&self) -> (f64, f64, f64) {
-        let mut stack: f64 = self.pids.iter().map(|p| cpu::process_seconds(*p)).sum();
-        for pid in &self.cgroups {
-            stack += cpu::cgroup_seconds(*pid).expect("the container's cgroup CPU time");
+    /// CPU seconds so far, per part.
+    fn seconds(&self) -> Cost {
+        let sum = |pids: &[u32]| pids.iter().map(|p| cpu::process_seconds(*p)).sum();
+        let cgroup = |pid: u32| cpu::cgroup_seconds(pid).expect("the container's cgroup CPU time");
+        Cost {
+            engine: sum(&self.engine),
+            containerd: sum(&self.containerd),
+            gateway: cgroup(self.gateway),
+            tunnel: self.tunnel.map_or(0.0, cpu::process_seconds),
+            qbittorrent: cgroup(self.qbittorrent),
+            app: self.app.map_or(0.0, |a| sum(&cpu::tree(a))),
         }
-        let app = self
-            .app
-            .map(|a| cpu::tree(a).iter().map(|p| cpu::process_seconds(*p)).sum())
-            .unwrap_or(0.0);
-        let tunnel = self.tunnel.map_or(0.0, cpu::process_seconds);
-        (stack, app, tunnel)
     }
 
-    /// Percent of one core over `window`.
+    /// Percent of one core over `window`, per part.
     async fn measure(&self, window: Duration) -> Cost {
-        let (s0, a0, t0) = self.seconds();
+        let before = self.seconds();
         let start = Instant::now();
         tokio::time::sleep(window).await;
-        let (s1, a1, t1) = self.seconds();
-        let percent = |a: f64, b: f64| (b - a) / start.elapsed().as_secs_f64() * 100.0;
-        Cost {
-            stack: percent(s0, s1),
-            app: percent(a0, a1),
-            tunnel: percent(t0, t1),
-        }
+        let after = self.seconds();
+        let elapsed = start.elapsed().as_secs_f64();
+        Cost::map2(before, after, |a, b| (b - a) / elapsed * 100.0)
     }
 }
 
@@ -249,8 +273,8 @@ pub async fn idle(docker: &bollard::Docker, p: &Profile, window: Duration) -> Ve
     let rss = lab::rss_kib(app.pid());
     let load = cpu::load();
     drop(app);
-    let whole = watched.stack + app_cpu - unwatched.stack;
-    let tunnel = watched.tunnel - unwatched.tunnel;
+    let whole = watched.stack() + app_cpu - unwatched.stack();
+    let more = Cost::map2(unwatched, watched, |a, b| b - a);
     vec![
         row(
             format!("app idle CPU, connected, no window ({w} s)"),
@@ -267,19 +291,33 @@ pub async fn idle(docker: &bollard::Docker, p: &Profile, window: Duration) -> Ve
             "≤ 30 MB",
         ),
         row(
-            format!("whole cost of watching: app + dockerd + containerd + both containers and their shims, less the same unwatched ({w} s each)"),
+            format!("whole cost of watching: app + dockerd (and docker-proxy) + containerd + both containers and their shims, less the same unwatched ({w} s each)"),
             format!(
                 "{whole:.2} % of one core ({:.2} % watched incl. the app, {:.2} % unwatched; {load_unwatched} unwatched, {load} watched)",
-                watched.stack + app_cpu,
-                unwatched.stack
+                watched.stack() + app_cpu,
+                unwatched.stack()
             ),
             "≤ 0.5 % of one core",
         ),
         row(
             "of which the tunnel carrying the probe: the gateway's wireguard-go (the lab's userspace WireGuard; kernel WireGuard where the engine's kernel has it, as Docker Desktop's does)",
             format!(
-                "{tunnel:.2} % of one core ({:.2} % watched, {:.2} % unwatched)",
-                watched.tunnel, unwatched.tunnel
+                "{:.2} % of one core ({:.2} % watched, {:.2} % unwatched)",
+                more.tunnel, watched.tunnel, unwatched.tunnel
+            ),
+            "(reference)",
+        ),
+        row(
+            "where the whole cost goes (watched less unwatched, % of one core)",
+            format!(
+                "app {:.2}, dockerd and docker-proxy {:.2}, containerd and shims {:.2}, gateway {:.2} (wireguard-go {:.2}, the rest {:.2}), qBittorrent {:.2}",
+                app_cpu,
+                more.engine,
+                more.containerd,
+                more.gateway,
+                more.tunnel,
+                more.gateway - more.tunnel,
+                more.qbittorrent
             ),
             "(reference)",
         ),
