@@ -44,6 +44,20 @@ mod impair;
 
 const TRIALS: usize = 20;
 
+/// The random wait before each cut spans more than one beat of the probe
+/// (650 ms).
+const CUT_PHASE_SPREAD: Duration = Duration::from_millis(1000);
+
+/// A uniformly random duration below `max` (std's per-instance random hash
+/// keys as the source).
+fn random_below(max: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let r = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    Duration::from_micros(r % u64::try_from(max.as_micros()).unwrap_or(u64::MAX).max(1))
+}
+
 /// A whole number from the environment, else `default`.
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -107,6 +121,10 @@ async fn bench_monitor() {
     let mut detect = Vec::new();
     let mut recover = Vec::new();
     for _ in 0..TRIALS {
+        // At a random phase of the probe's beat: the verify before each cut
+        // ends a near-constant time after the last recovery, which came
+        // with a beat's reply, so cutting at once would hit one phase only.
+        tokio::time::sleep(random_below(CUT_PHASE_SPREAD)).await;
         let from = watch.len();
         let cut = cut_server(&docker, true).await;
         let e = watch
