@@ -242,6 +242,18 @@ impl Default for MonitorSettings {
     }
 }
 
+/// A settings file's text: `Ok(None)` when it does not exist yet.
+fn read_file(path: &Path) -> Result<Option<String>, SettingsError> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(SettingsError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
 fn default_profile() -> String {
     "default".to_owned()
 }
@@ -429,15 +441,8 @@ impl Settings {
 
     /// Load from a file. `Ok(None)` when the file does not exist yet.
     pub fn load(path: &Path) -> Result<Option<Self>, SettingsError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(SettingsError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                })
-            }
+        let Some(text) = read_file(path)? else {
+            return Ok(None);
         };
         Self::from_toml_str(&text).map(Some).map_err(|e| match e {
             SettingsError::Invalid(errs) => SettingsError::Parse {
@@ -454,15 +459,8 @@ impl Settings {
     /// `Ok(None)` when there is no file; an error when the file is not
     /// TOML or its profile name is not usable.
     pub fn profile_in(path: &Path) -> Result<Option<String>, SettingsError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(SettingsError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                })
-            }
+        let Some(text) = read_file(path)? else {
+            return Ok(None);
         };
         let parse_error = |message: String| SettingsError::Parse {
             path: path.to_path_buf(),
