@@ -28,10 +28,48 @@ pub const SMALL_TORRENT: &str = "http://10.222.0.20:8081/lab-small.torrent";
 pub const MEDIUM_TORRENT: &str = "http://10.222.0.20:8081/lab-medium.torrent";
 
 /// The lab has one VPN peer identity: tests that connect take this first.
-/// Under cargo-nextest (`scripts/test`), where each test is a process of
-/// its own, the `lab` test group of `scripts/lib/nextest.toml` holds them
-/// to one at a time instead: a test that takes this belongs in it.
-pub static LAB: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// It holds across processes too (a file lock beside the lab's state), so
+/// it serves alike under `cargo test` (threads) and cargo-nextest (a
+/// process per test). `scripts/lib/nextest.toml` also puts these tests in
+/// its `lab` group, so that one waiting here does not take a test slot.
+pub static LAB: Lab = Lab {
+    local: tokio::sync::Mutex::const_new(()),
+};
+
+pub struct Lab {
+    local: tokio::sync::Mutex<()>,
+}
+
+/// The lab, held until dropped.
+pub struct LabGuard {
+    _file: std::fs::File,
+    _local: tokio::sync::MutexGuard<'static, ()>,
+}
+
+impl Lab {
+    pub async fn lock(&'static self) -> LabGuard {
+        let local = self.local.lock().await;
+        let path = workspace_root().join("lab/.state/tests.lock");
+        let file = tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            file.lock()
+                .unwrap_or_else(|e| panic!("locking {}: {e}", path.display()));
+            file
+        })
+        .await
+        .unwrap();
+        LabGuard {
+            _file: file,
+            _local: local,
+        }
+    }
+}
 
 /// The workspace's root directory (for `lab/` and `scripts/`).
 pub fn workspace_root() -> PathBuf {
