@@ -254,6 +254,9 @@ fn read_file(path: &Path) -> Result<Option<String>, SettingsError> {
     }
 }
 
+/// What a profile name must be (`is_name(name, 32, false)`).
+const PROFILE_RULE: &str = "must be 1-32 characters: lowercase letters, digits and '-'";
+
 fn default_profile() -> String {
     "default".to_owned()
 }
@@ -472,7 +475,7 @@ impl Settings {
             Some(toml::Value::String(p)) if is_name(p, 32, false) => p.clone(),
             Some(_) => {
                 return Err(parse_error(format!(
-                    "{}: must be 1-32 characters: lowercase letters, digits and '-'",
+                    "{}: {PROFILE_RULE}",
                     Field::Profile.as_str()
                 )))
             }
@@ -503,10 +506,7 @@ impl Settings {
 
     fn validate_into(&self, errs: &mut Errors) {
         if !is_name(&self.profile, 32, false) {
-            errs.push(
-                Field::Profile,
-                "must be 1-32 characters: lowercase letters, digits and '-'",
-            );
+            errs.push(Field::Profile, PROFILE_RULE);
         }
         self.vpn.validate_into(errs);
         self.stack.validate_into(errs);
