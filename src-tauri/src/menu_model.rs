@@ -104,6 +104,13 @@ pub struct MenuModel {
 
 const NO_SPEEDS: &str = "↓ –  ↑ –";
 
+/// When the model of snapshot `s` changes with time alone: the moment it
+/// turns stale (ms since the epoch); never for a snapshot already stale
+/// from the start (`at_ms` 0, "Status unknown" until the first report).
+pub fn stale_at(s: &Snapshot) -> Option<u64> {
+    (s.at_ms > 0).then(|| s.at_ms + STALE_AFTER_MS + 1)
+}
+
 /// The model for snapshot `s`; `verified` is the last verify's result.
 pub fn menu_model(
     s: &Snapshot,
@@ -623,6 +630,28 @@ mod tests {
         let m = menu_model(&s, &IDLE, &prefs, None, NOW);
         assert_eq!(m.speed_line, NO_SPEEDS);
         assert_eq!(m.title, None);
+    }
+
+    #[test]
+    fn the_model_changes_with_time_only_when_stale_at_says() {
+        let prefs = Prefs {
+            launch_at_login: false,
+            speed_in_title: true,
+        };
+        let s = protected();
+        let at = stale_at(&s).expect("a reported snapshot turns stale");
+        let fresh = menu_model(&s, &IDLE, &prefs, None, s.at_ms);
+        assert_eq!(menu_model(&s, &IDLE, &prefs, None, at - 1), fresh);
+        assert_eq!(
+            menu_model(&s, &IDLE, &prefs, None, at).status_line,
+            "Status unknown"
+        );
+        let unknown = Snapshot::new(State::Disconnected, 0);
+        assert_eq!(stale_at(&unknown), None);
+        assert_eq!(
+            menu_model(&unknown, &IDLE, &prefs, None, NOW).status_line,
+            "Status unknown"
+        );
     }
 
     #[test]

@@ -1,12 +1,15 @@
-//! The app's runtime: one task that owns the app's state and drains one
-//! [`Event`] stream: the core session's updates, menu clicks (and the test
-//! hook's), preference changes and a clock tick for the stale rule. After
+//! The app's runtime: one task that owns the app's state and drains the
+//! core session's updates and one [`Event`] stream (menu clicks and the
+//! test hook's, preference changes), and wakes on its own only when the
+//! shown snapshot turns stale ([`stale_at`]). After
 //! each it renders: the pure menu model to the tray, notifications, and a
 //! read-only [`View`] for the settings window. It decides nothing about the
 //! stack; `tvpn_core::session` does, as for `tvpn watch`.
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use tauri::AppHandle;
 use tauri_plugin_opener::OpenerExt as _;
@@ -18,20 +21,14 @@ use tvpn_core::stack::StackManager;
 use tvpn_core::verify::Report;
 
 use crate::hooks::Hooks;
-use crate::menu_model::{menu_model, Action, MenuModel, Prefs};
+use crate::menu_model::{menu_model, stale_at, Action, MenuModel, Prefs};
 use crate::notify::{event_title, notify, should_notify};
 use crate::prefs::TrayPrefs;
 use crate::tray::{ids, Items};
 
-/// The tray is rendered at least this often: the stale rule needs time to
-/// pass, not only new snapshots.
-const TICK: Duration = Duration::from_secs(1);
-
 /// Everything the runtime's task drains.
 #[derive(Debug)]
 pub enum Event {
-    /// What the session reports.
-    Session(Update),
     /// A menu item's id: a click, or the test hook.
     Menu(String),
     /// The tray preferences were saved.
@@ -100,15 +97,9 @@ impl Runtime {
 /// Start the session and the runtime's task.
 pub fn start(app: &AppHandle, rt: &Runtime, inbox: Inbox, items: Items, hooks: Option<Hooks>) {
     let (commands, command_rx) = mpsc::unbounded_channel();
-    let (updates, mut update_rx) = mpsc::unbounded_channel();
+    let (updates, update_rx) = mpsc::unbounded_channel();
     let options = SessionOptions::default();
     tauri::async_runtime::spawn(session::run(rt.paths.clone(), options, command_rx, updates));
-    let forward = rt.events.clone();
-    tauri::async_runtime::spawn(async move {
-        while let Some(update) = update_rx.recv().await {
-            let _ = forward.send(Event::Session(update));
-        }
-    });
     let launch_at_login = crate::tray::launch_at_login(app);
     let state = Loop {
         app: app.clone(),
@@ -124,7 +115,7 @@ pub fn start(app: &AppHandle, rt: &Runtime, inbox: Inbox, items: Items, hooks: O
         shown: None,
         log_dir: rt.paths.log_dir().to_path_buf(),
     };
-    tauri::async_runtime::spawn(state.run(inbox.events));
+    tauri::async_runtime::spawn(state.run(update_rx, inbox.events));
 }
 
 struct Loop {
@@ -142,14 +133,26 @@ struct Loop {
 }
 
 impl Loop {
-    async fn run(mut self, mut events: mpsc::UnboundedReceiver<Event>) {
-        let mut tick = tokio::time::interval(TICK);
+    async fn run(
+        mut self,
+        mut updates: mpsc::UnboundedReceiver<Update>,
+        mut events: mpsc::UnboundedReceiver<Event>,
+    ) {
         loop {
-            tokio::select! {
-                Some(event) = events.recv() => self.on_event(event),
-                _ = tick.tick() => {}
-            }
             self.render();
+            // The model changes with time only when the snapshot turns
+            // stale: no other wake-up while the session is quiet.
+            // Once stale, it stays so until the next update.
+            let now = now_ms();
+            let stale = stale_at(&self.snapshot)
+                .filter(|at| *at > now)
+                .map(|at| Instant::now() + Duration::from_millis(at - now));
+            tokio::select! {
+                Some(update) = updates.recv() => self.on_update(update),
+                Some(event) = events.recv() => self.on_event(event),
+                () = tokio::time::sleep_until(stale.unwrap_or_else(Instant::now)), if stale.is_some() => {}
+                else => break,
+            }
         }
     }
 
@@ -216,7 +219,6 @@ impl Loop {
 
     fn on_event(&mut self, event: Event) {
         match event {
-            Event::Session(update) => self.on_update(update),
             Event::Prefs(prefs) => self.view.send_modify(|v| v.prefs = prefs),
             Event::Menu(id) => {
                 if let Err(e) = self.on_menu(&id) {

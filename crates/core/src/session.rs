@@ -118,11 +118,11 @@ pub struct SessionOptions {
     /// How long to wait before opening the manager again after a failure.
     pub retry_open: Duration,
     /// How often an unchanged snapshot is re-sent (it stays fresh), and the
-    /// settings file is checked for a change.
+    /// settings file and the persisted target's file are looked at (a
+    /// connect in another process shows its steps; each file is read only
+    /// when it changed). One timer for all three: an idle session wakes
+    /// once per heartbeat, besides the monitor's own signals.
     pub heartbeat: Duration,
-    /// How often the persisted target's file is looked at (a connect in
-    /// another process shows its steps); it is read only when it changed.
-    pub target_check: Duration,
     /// How often the checks run on their own while protected.
     pub verify_every: Duration,
 }
@@ -133,7 +133,6 @@ impl Default for SessionOptions {
             monitor: MonitorOptions::default(),
             retry_open: Duration::from_secs(3),
             heartbeat: Duration::from_secs(1),
-            target_check: Duration::from_secs(1),
             verify_every: Duration::from_secs(3600),
         }
     }
@@ -324,8 +323,8 @@ impl<'a> Opened<'a> {
             tokio::time::Instant::now() + self.options.heartbeat,
             self.options.heartbeat,
         );
-        let mut target_check = tokio::time::interval(self.options.target_check);
-        target_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        self.follow_foreign_connect(&signals);
         let ended = loop {
             tokio::select! {
                 output = out_rx.recv() => match output {
@@ -381,9 +380,9 @@ impl<'a> Opened<'a> {
                     if self.verify_due() {
                         self.start_verify(&mut ops, false, true);
                     }
-                }
-                _ = target_check.tick(), if !self.busy.connecting => {
-                    self.follow_foreign_connect(&signals);
+                    if !self.busy.connecting {
+                        self.follow_foreign_connect(&signals);
+                    }
                 }
                 command = commands.recv() => match command {
                     None => break Ended::Closed,
