@@ -11,7 +11,9 @@
 //! - `tvpn watch`'s idle CPU and memory while protected;
 //! - the menu-bar app (`app.rs`): cold start to its first tray model, its
 //!   idle CPU and private memory while connected, and the whole cost of
-//!   watching (`TVPN_BENCH_IDLE_S`-second windows, 120 by default);
+//!   watching (`TVPN_BENCH_IDLE_PAIRS` pairs, 3 by default, of an
+//!   unwatched and a watched `TVPN_BENCH_IDLE_S`-second window, 60 by
+//!   default);
 //! - `tvpn connect` to protected next to the seed's `docker compose up`
 //!   on the same images (`compose.rs`), and their ratio;
 //! - how fast connect fails on what gluetun refuses: a setting the app
@@ -367,8 +369,9 @@ async fn app_and_compose(docker: &bollard::Docker) -> Vec<Row> {
 
     if app_runs {
         p.connect();
-        let window = Duration::from_secs(env_u64("TVPN_BENCH_IDLE_S", 120));
-        rows.extend(app::idle(docker, &p, window).await);
+        let window = Duration::from_secs(env_u64("TVPN_BENCH_IDLE_S", 60));
+        let pairs = env_u64("TVPN_BENCH_IDLE_PAIRS", 3) as usize;
+        rows.extend(app::idle(docker, &p, window, pairs).await);
         p.disconnect();
     }
     rows
