@@ -4,7 +4,8 @@
 # (the same handler as a click on the menu item), wait for the status line to
 # show the lab's VPN exit IP, open the tray menu with xdotool and save a
 # screenshot (.artifacts/tray-menu.png), run Verify Protection and Test the
-# Kill Switch through the hook, then Disconnect through the hook and check that the stack's
+# Kill Switch through the hook, Export Diagnostics (a bundle with the
+# containers' logs and no WireGuard key), then Disconnect through the hook and check that the stack's
 # containers are gone; a leak injected while the app connects is shown, and
 # Cancel then leaves no container; 6 rounds of `tvpn connect` in a shell
 # and a click on Cancel in the tray each end disconnected; Quit exits 0 and
@@ -274,6 +275,30 @@ login=$(curl -s --noproxy '*' --data-urlencode "username=admin" --data-urlencode
 unset copied
 [ "$login" = "Ok." ] || die_with "the copied Web UI password does not log in: [$login]"
 pass "Copy Web UI Password: the clipboard's password logs in ($((SECONDS - t0)) s)"
+
+# -- Export Diagnostics…: a bundle appears (in the hook dir, which stands
+# in for Downloads) with the gateway's log and the status, and without the
+# demo's WireGuard keys
+t0=$SECONDS
+click export-diagnostics
+bundle=""
+deadline=$((SECONDS + 60))
+while [ -z "$bundle" ] && [ "$SECONDS" -lt "$deadline" ]; do
+  sleep 0.5
+  bundle=$(find "$HOOKS" -maxdepth 1 -name 'tvpn-diagnostics-*.tar.gz' | head -n 1)
+done
+[ -n "$bundle" ] || die_with "Export Diagnostics wrote no bundle in 60 s"
+mkdir -p "$WORK/diag"
+tar -xzf "$bundle" -C "$WORK/diag" || die_with "the diagnostics bundle is not a gzipped tar"
+[ -s "$WORK/diag/diagnostics/status.json" ] || die_with "no status.json in the diagnostics bundle"
+logs=$(find "$WORK/diag/diagnostics/containers" -name '*.log' -size +0 2>/dev/null | wc -l)
+[ "$logs" -ge 2 ] || die_with "the diagnostics bundle has $logs container logs, wanted the gateway's and qBittorrent's"
+for key in lab/.state/keys/client.key lab/.state/keys/psk; do
+  if grep -rqF -- "$(cat "$key")" "$WORK/diag"; then
+    die_with "the diagnostics bundle holds $key"
+  fi
+done
+pass "Export Diagnostics: $(basename "$bundle") with $(find "$WORK/diag" -type f | wc -l) files, no WireGuard key ($((SECONDS - t0)) s)"
 
 # -- disconnect through the hook
 t0=$SECONDS

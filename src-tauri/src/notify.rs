@@ -50,6 +50,45 @@ pub fn verified(app: &AppHandle, report: &tvpn_core::verify::Report, scheduled: 
     }
 }
 
+/// "Export Diagnostics…": the redacted bundle written to `dir`, shown in
+/// the file manager, and a notification with its name (or why not).
+pub async fn export_diagnostics(
+    app: &AppHandle,
+    paths: &tvpn_core::paths::AppPaths,
+    dir: &std::path::Path,
+) {
+    use tauri_plugin_opener::OpenerExt as _;
+    use tvpn_core::diagnostics;
+    let bundle = diagnostics::collect(paths, &|part| tracing::info!("diagnostics: {part}")).await;
+    let path = dir.join(diagnostics::default_name());
+    match diagnostics::write(&bundle, &path) {
+        Ok(()) => {
+            for note in &bundle.notes {
+                tracing::warn!("diagnostics: {note}");
+            }
+            tracing::info!(path = %path.display(), "diagnostics written");
+            if let Err(e) = app.opener().reveal_item_in_dir(&path) {
+                tracing::warn!(error = %e, "cannot show the diagnostics in the file manager");
+            }
+            let name = path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let body = match bundle.notes.first() {
+                None => format!(
+                    "Saved {name} in {} (secrets and your real IP redacted)",
+                    dir.display()
+                ),
+                Some(note) => format!("Saved {name} in {}. Note: {note}", dir.display()),
+            };
+            notify(app, "Torrent VPN: Diagnostics", &body);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "diagnostics failed");
+            notify(app, "Torrent VPN: Diagnostics failed", &e.to_string());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

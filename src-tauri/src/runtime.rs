@@ -113,7 +113,7 @@ pub fn start(app: &AppHandle, rt: &Runtime, inbox: Inbox, items: Items, hooks: O
         launch_at_login,
         manager: None,
         shown: None,
-        log_dir: rt.paths.log_dir().to_path_buf(),
+        paths: rt.paths.clone(),
     };
     tauri::async_runtime::spawn(state.run(update_rx, inbox.events));
 }
@@ -129,7 +129,7 @@ struct Loop {
     launch_at_login: bool,
     manager: Option<Arc<StackManager>>,
     shown: Option<MenuModel>,
-    log_dir: std::path::PathBuf,
+    paths: AppPaths,
 }
 
 impl Loop {
@@ -255,8 +255,21 @@ impl Loop {
                 self.launch_at_login = on;
                 result?;
             }
+            ids::DIAGNOSTICS => {
+                // The test hook's dir stands in for the Downloads folder.
+                let dir = self
+                    .hooks
+                    .as_ref()
+                    .map_or_else(tvpn_core::diagnostics::export_dir, |h| {
+                        h.dir().to_path_buf()
+                    });
+                let paths = self.paths.clone();
+                tauri::async_runtime::spawn(async move {
+                    crate::notify::export_diagnostics(&app, &paths, &dir).await;
+                });
+            }
             ids::LOGS => {
-                let dir = self.log_dir.to_string_lossy().into_owned();
+                let dir = self.paths.log_dir().to_string_lossy().into_owned();
                 app.opener()
                     .open_path(dir, None::<&str>)
                     .map_err(|e| e.to_string())?;

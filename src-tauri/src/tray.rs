@@ -29,6 +29,7 @@ pub mod ids {
     pub const SETTINGS: &str = "settings";
     pub const LOGIN: &str = "launch-at-login";
     pub const LOGS: &str = "show-logs";
+    pub const DIAGNOSTICS: &str = "export-diagnostics";
     pub const QUIT: &str = "quit";
 }
 
@@ -90,6 +91,13 @@ pub fn build(app: &AppHandle) -> tauri::Result<Items> {
         None::<&str>,
     )?;
     let logs = MenuItem::with_id(app, ids::LOGS, "Show Logs", true, None::<&str>)?;
+    let diagnostics = MenuItem::with_id(
+        app,
+        ids::DIAGNOSTICS,
+        "Export Diagnostics…",
+        true,
+        None::<&str>,
+    )?;
     let quit = MenuItem::with_id(app, ids::QUIT, "Quit Torrent VPN", true, None::<&str>)?;
     let menu = Menu::with_items(
         app,
@@ -107,6 +115,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<Items> {
             &settings,
             &login,
             &logs,
+            &diagnostics,
             &PredefinedMenuItem::separator(app)?,
             &quit,
         ],

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tvpn_core::paths::AppPaths;
 
+mod diagnostics;
 mod import_env;
 #[cfg(feature = "lab")]
 mod lab_demo;
@@ -103,6 +104,14 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Write a bundle for a bug report (status, settings, the last verify,
+    /// engine facts, the app's logs, the last hour of the containers'
+    /// logs), with every keychain item and the real IP redacted.
+    Diagnostics {
+        /// The file to write (default: tvpn-diagnostics-<time>.tar.gz here).
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// The test lab's demo profile and its keys (scripts/lab up).
     #[cfg(feature = "lab")]
     #[command(hide = true)]
@@ -166,6 +175,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ImportEnv { file, dry_run } => import_env::run(&paths, &file, dry_run)
             .await
             .map(|()| ExitCode::SUCCESS),
+        Command::Diagnostics { out } => diagnostics::run(&paths, out).await,
         #[cfg(feature = "lab")]
         Command::LabDemo(args) => lab_demo::run(&paths, args)
             .await

@@ -2,7 +2,9 @@
 //! the status, verify, watch, disconnect, then scan everything a secret could
 //! have leaked into (the config dir and its logs, the scrubbed `.env`,
 //! `docker inspect` of every container, every process's arguments, and the
-//! commands' own output) for each secret, raw and base64-encoded.
+//! commands' own output) for each secret, raw and base64-encoded. And a
+//! `tvpn diagnostics` bundle: what it holds, with no secret and no real IP
+//! in it even when a log carried them.
 //!
 //! `#[ignore = "needs the lab"]`: scripts/test runs it with the lab up and
 //! a real Secret Service.
@@ -208,4 +210,112 @@ async fn no_secret_outside_the_keychain() {
     assert!(lab::container(&docker, &p.qbittorrent_name())
         .await
         .is_none());
+}
+
+/// The files of a `tvpn diagnostics` bundle: (name inside, text).
+fn unpack(bundle: &Path) -> Vec<(String, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("tar")
+        .arg("-xzf")
+        .arg(bundle)
+        .arg("-C")
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "the bundle is a gzipped tar");
+    let mut files = Vec::new();
+    files_below(dir.path(), &mut files);
+    let root = dir.path().display().to_string();
+    files
+        .into_iter()
+        .map(|(p, t)| {
+            (
+                p.trim_start_matches(&root)
+                    .trim_start_matches('/')
+                    .to_owned(),
+                t,
+            )
+        })
+        .collect()
+}
+
+/// A diagnostics bundle of a connected, verified stack holds its status,
+/// logs and settings, and none of the profile's secrets nor the real IP:
+/// not even from a log line that carried them (planted in the app's log
+/// directory, as a bug would write it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the lab"]
+async fn the_diagnostics_bundle_holds_no_secret_and_no_real_ip() {
+    let _one = LAB.lock().await;
+    let p = Profile::new("diag").await;
+    p.connect();
+    assert!(p.tvpn(&["verify"]).status.success(), "verify failed");
+    let url = p.settings()["monitor"]["real_ip_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let real_ip = tvpn_core::verify::leaks::real_ip(&url)
+        .await
+        .unwrap()
+        .to_string();
+    let api_key = p.secret(SecretKind::ControlApiKey).await.unwrap();
+    let qbit_password = p.secret(SecretKind::QbittorrentPassword).await.unwrap();
+    let logs = p.dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(
+        logs.join("planted.log"),
+        format!(
+            "handshake: key {} psk {} from {real_ip}\n",
+            p.client_key, p.psk
+        ),
+    )
+    .unwrap();
+
+    let out_dir = tempfile::tempdir().unwrap();
+    let bundle = out_dir.path().join("d.tar.gz");
+    let out = p.tvpn(&["diagnostics", "--out", bundle.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "diagnostics failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("d.tar.gz"));
+    let files = unpack(&bundle);
+    let text = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n == &format!("diagnostics/{name}"))
+            .map(|(_, t)| t.clone())
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {name} in {:?}",
+                    files.iter().map(|f| &f.0).collect::<Vec<_>>()
+                )
+            })
+    };
+    let status: serde_json::Value = serde_json::from_str(&text("status.json")).unwrap();
+    assert_eq!(status["stack"]["state"], "running", "{status}");
+    assert!(text("settings.toml").contains("[vpn"));
+    // The app's last verify, or why there is none (`tvpn verify` keeps none).
+    assert!(!text("last-verify.json").is_empty());
+    assert!(text("engine.json").contains("engine_version"));
+    let planted = text("app-logs/planted.log");
+    assert_eq!(
+        planted,
+        "handshake: key [redacted wireguard-private-key] psk [redacted wireguard-preshared-key] from [redacted real IP]\n"
+    );
+    let gateway_log = text(&format!("containers/{}.log", p.gateway_name()));
+    assert!(gateway_log.lines().count() > 3, "{gateway_log}");
+    text(&format!("containers/{}.log", p.qbittorrent_name()));
+
+    let secrets = [
+        ("WireGuard private key", p.client_key.clone()),
+        ("WireGuard preshared key", p.psk.clone()),
+        ("qBittorrent password", qbit_password),
+        ("control-server API key", api_key),
+        ("the real IP", real_ip),
+    ];
+    let found = scan(&files, &secrets);
+    assert!(found.is_empty(), "found in the bundle: {found:#?}");
+    p.disconnect();
 }
