@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tvpn_core::paths::AppPaths;
 
+mod backup;
 mod diagnostics;
 mod import_env;
 #[cfg(feature = "lab")]
@@ -104,6 +105,22 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Back up the stack's volumes (qBittorrent's torrents and resume
+    /// data, the gateway's) and the settings to one file; no secret.
+    Backup {
+        /// The file to write (default: torrent-vpn-backup-<time>.tar.gz here).
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Put a backup back with the stack disconnected: prints what it
+    /// replaces first.
+    Restore {
+        /// A file `tvpn backup` wrote.
+        file: PathBuf,
+        /// Print what would change, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Write a bundle for a bug report (status, settings, the last verify,
     /// engine facts, the app's logs, the last hour of the containers'
     /// logs), with every keychain item and the real IP redacted.
@@ -175,6 +192,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ImportEnv { file, dry_run } => import_env::run(&paths, &file, dry_run)
             .await
             .map(|()| ExitCode::SUCCESS),
+        Command::Backup { out } => backup::backup(&paths, out).await,
+        Command::Restore { file, dry_run } => backup::restore(&paths, &file, dry_run).await,
         Command::Diagnostics { out } => diagnostics::run(&paths, out).await,
         #[cfg(feature = "lab")]
         Command::LabDemo(args) => lab_demo::run(&paths, args)

@@ -1,7 +1,7 @@
 //! The stack manager through `tvpn`, against the real engine and the lab:
 //! connect and a torrent through the tunnel, disconnect and resume, heal
 //! after a gateway restart and recreation, crash recovery at every connect
-//! step, and bad input.
+//! step, backup → wipe → restore, and bad input.
 //!
 //! Every test is `#[ignore = "needs the lab"]`: `scripts/test` runs them with
 //! `--include-ignored` after `scripts/lab up`, inside a D-Bus session with a
@@ -783,4 +783,180 @@ async fn credentials_go_only_to_the_gateway() {
         heard.is_empty(),
         "the monitor talked to an impostor: {heard:?}"
     );
+}
+
+/// Backup → wipe the volumes → restore, in the lab: the torrent is there
+/// again where it was (progress kept, the Web UI password the same), and
+/// the settings file is the one backed up. A restore while the stack runs,
+/// or a dry run, changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the lab"]
+async fn backup_wipe_restore_keeps_the_torrent_and_the_settings() {
+    let _one = LAB.lock().await;
+    let docker = lab::docker().await;
+    let p = Profile::new("backup").await;
+    lab::fresh_seeder(&docker).await;
+    p.connect();
+    let qb = qbit_client(&p).await;
+    qb.set_preferences(&serde_json::json!({ "dl_limit": 4_000_000 }))
+        .await
+        .unwrap();
+    qb.add_torrent_url(lab::MEDIUM_TORRENT, None).await.unwrap();
+    let mut state = MainDataState::new();
+    let mut hash = String::new();
+    let before = lab::wait_for(
+        "a quarter of the download",
+        Duration::from_secs(90),
+        async || {
+            qb.sync(&mut state).await.unwrap();
+            let (h, t) = state.torrents().next()?;
+            h.clone_into(&mut hash);
+            (t.progress >= 0.25).then_some(t.progress)
+        },
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("b.tar.gz");
+    let file_arg = file.to_str().unwrap();
+
+    // A restore is refused while the stack exists.
+    let out = p.tvpn(&["backup", "--out", file_arg]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let refused = p.tvpn(&["restore", file_arg]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("disconnect first"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(running(&container(&docker, &p.qbittorrent_name()).await));
+
+    // The backup that counts: taken disconnected, qBittorrent's state saved.
+    p.disconnect();
+    let t = Instant::now();
+    let out = p.tvpn(&["backup", "--out", file_arg]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!(
+        "backup in {:?}: {} bytes; {}",
+        t.elapsed(),
+        std::fs::metadata(&file).unwrap().len(),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    let settings = std::fs::read_to_string(p.settings_path()).unwrap();
+    // No secret in it, raw or base64-encoded (the Web UI password only as
+    // qBittorrent's PBKDF2 hash).
+    let unpacked = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(unpacked.status.success(), "the backup is gzipped");
+    let text = String::from_utf8_lossy(&unpacked.stdout);
+    for (what, secret) in [
+        ("the WireGuard key", p.client_key.clone()),
+        ("the preshared key", p.psk.clone()),
+        (
+            "the Web UI password",
+            p.secret(SecretKind::QbittorrentPassword).await.unwrap(),
+        ),
+        (
+            "the control-server key",
+            p.secret(SecretKind::ControlApiKey).await.unwrap(),
+        ),
+    ] {
+        assert!(
+            !lab::contains_secret(&text, &secret),
+            "{what} is in the backup"
+        );
+    }
+    assert!(
+        text.contains("qBittorrent.conf"),
+        "qBittorrent's config is in the backup"
+    );
+
+    // A Docker Desktop reset: the volumes are gone. And the settings
+    // changed since.
+    let volumes = [
+        format!("{}_gluetun", p.project),
+        format!("{}_qbittorrent-config", p.project),
+    ];
+    for v in &volumes {
+        docker
+            .remove_volume(v, None::<bollard::query_parameters::RemoveVolumeOptions>)
+            .await
+            .unwrap();
+    }
+    p.edit_settings(|s| {
+        s["monitor"]["real_ip_url"] = "http://127.0.0.1:9/changed".into();
+    });
+    let changed = std::fs::read_to_string(p.settings_path()).unwrap();
+
+    let dry = p.tvpn(&["restore", "--dry-run", file_arg]);
+    let plan = String::from_utf8_lossy(&dry.stdout);
+    assert!(dry.status.success(), "{plan}");
+    assert!(
+        plan.contains(&format!("volume {}: emptied", volumes[1])),
+        "{plan}"
+    );
+    assert!(plan.contains("settings.toml.before-restore"), "{plan}");
+    assert_eq!(std::fs::read_to_string(p.settings_path()).unwrap(), changed);
+    for v in &volumes {
+        assert!(
+            docker.inspect_volume(v).await.is_err(),
+            "the dry run made {v}"
+        );
+    }
+
+    let out = p.tvpn(&["restore", file_arg]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.settings_path()).unwrap(),
+        settings,
+        "the settings are the ones backed up"
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.dir.path().join("settings.toml.before-restore")).unwrap(),
+        changed,
+        "the replaced settings are kept"
+    );
+
+    let r = p.connect();
+    assert_eq!(
+        r["qbittorrent"]["password_initialized"], false,
+        "qBittorrent kept its Web UI password"
+    );
+    let qb = qbit_client(&p).await;
+    let mut state = MainDataState::new();
+    let resumed = lab::wait_for(
+        "the torrent after the restore",
+        Duration::from_secs(30),
+        async || {
+            qb.sync(&mut state).await.unwrap();
+            // 0 while it checks its resume data.
+            state
+                .torrents()
+                .find(|(h, _)| *h == hash)
+                .map(|(_, t)| t.progress)
+                .filter(|p| *p > 0.0)
+        },
+    )
+    .await;
+    eprintln!("progress at the backup {before:.2}, after the restore {resumed:.2}");
+    assert!(
+        resumed >= before * 0.9,
+        "the torrent started over ({resumed} after {before})"
+    );
+    p.disconnect();
 }

@@ -4,6 +4,7 @@
 //! settings ([`settings`]), the Docker engine ([`docker`]), and the status
 //! reports built on them ([`status`]).
 
+pub mod backup;
 pub mod diagnostics;
 pub mod docker;
 pub mod gluetun;

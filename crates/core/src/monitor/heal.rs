@@ -100,9 +100,12 @@ async fn reconcile(
     state: &mut LoopState,
     report: &mpsc::UnboundedSender<HealEvent>,
 ) {
-    match manager.reconcile().await {
+    match manager.heal_reconcile().await {
         Ok(outcome) => {
-            state.retry = matches!(outcome.settled(), Reconciled::TunnelDown { .. });
+            state.retry = matches!(
+                outcome.settled(),
+                Reconciled::TunnelDown { .. } | Reconciled::Starting
+            );
             state.last_error = None;
             if state.last.as_ref() != Some(&outcome) {
                 state.last = Some(outcome.clone());

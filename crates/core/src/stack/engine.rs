@@ -33,6 +33,8 @@ pub struct Inspected {
     pub running: bool,
     /// RFC 3339, as the engine reports it; empty when never started.
     pub started_at: String,
+    /// When it was created (RFC 3339, as the engine reports it).
+    pub created_at: String,
     pub exit_code: i64,
     /// How often the engine restarted it (restart policy).
     pub restart_count: i64,
@@ -153,6 +155,7 @@ pub async fn inspect(docker: &Docker, id: &str) -> Result<Option<Inspected>, Sta
         state: state.status.map(|s| s.to_string()).unwrap_or_default(),
         running: state.running.unwrap_or(false),
         started_at: state.started_at.unwrap_or_default(),
+        created_at: info.created.clone().unwrap_or_default(),
         exit_code: state.exit_code.unwrap_or(0),
         restart_count: info.restart_count.unwrap_or(0),
         published: info
@@ -307,6 +310,94 @@ pub async fn ensure_volume(
         .await
         .map(drop)
         .map_err(|e| StackError::api(format!("create the volume {name}"), e))
+}
+
+/// Remove a named volume (a no-op when it does not exist).
+pub async fn remove_volume(docker: &Docker, name: &str) -> Result<(), StackError> {
+    match docker
+        .remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(StackError::api(format!("remove the volume {name}"), e)),
+    }
+}
+
+/// Whether a named volume exists.
+pub async fn volume_exists(docker: &Docker, name: &str) -> Result<bool, StackError> {
+    match docker.inspect_volume(name).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_not_found(&e) => Ok(false),
+        Err(e) => Err(StackError::api(format!("inspect the volume {name}"), e)),
+    }
+}
+
+/// Create a container that is never started: it only holds `volume` at
+/// `path` for the archive API (read-only unless `writable`), with no
+/// network. Made from `image`, which must be on this machine.
+pub async fn create_holder(
+    docker: &Docker,
+    name: &str,
+    image: &str,
+    volume: &str,
+    path: &str,
+    writable: bool,
+    labels: HashMap<String, String>,
+) -> Result<String, StackError> {
+    let mode = if writable { "rw" } else { "ro" };
+    let body = bollard::models::ContainerCreateBody {
+        image: Some(image.to_owned()),
+        entrypoint: Some(vec!["/bin/true".to_owned()]),
+        cmd: Some(Vec::new()),
+        labels: Some(labels),
+        host_config: Some(bollard::models::HostConfig {
+            binds: Some(vec![format!("{volume}:{path}:{mode}")]),
+            network_mode: Some("none".to_owned()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let options = bollard::query_parameters::CreateContainerOptionsBuilder::default()
+        .name(name)
+        .build();
+    docker
+        .create_container(Some(options), body)
+        .await
+        .map(|c| c.id)
+        .map_err(|e| StackError::api(format!("create {name} to reach the volume {volume}"), e))
+}
+
+/// `path` of a container (running or not, volumes included) as the
+/// engine's tar stream, owners and modes kept.
+pub async fn download_tar(docker: &Docker, id: &str, path: &str) -> Result<Vec<u8>, StackError> {
+    let options = DownloadFromContainerOptionsBuilder::default()
+        .path(path)
+        .build();
+    let mut stream = docker.download_from_container(id, Some(options));
+    let mut tar_bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let bytes = chunk.map_err(|e| StackError::api(format!("read {path} from {id}"), e))?;
+        tar_bytes.extend_from_slice(&bytes);
+    }
+    Ok(tar_bytes)
+}
+
+/// Unpack `tar` at `path` in a container, with the owners it records.
+pub async fn upload_tar(
+    docker: &Docker,
+    id: &str,
+    path: &str,
+    tar: Vec<u8>,
+) -> Result<(), StackError> {
+    let options = UploadToContainerOptionsBuilder::default()
+        .path(path)
+        .copy_uidgid("true")
+        .build();
+    docker
+        .upload_to_container(id, Some(options), bollard::body_full(tar.into()))
+        .await
+        .map_err(|e| StackError::api(format!("write {path} in {id}"), e))
 }
 
 /// One line of pull progress.

@@ -7,6 +7,9 @@
 pub const MANAGED: &str = "dev.torrentvpn.managed";
 /// The settings profile a container belongs to.
 pub const PROFILE: &str = "dev.torrentvpn.profile";
+/// On the short-lived container that reaches a volume for a backup or a
+/// restore (never started): the profile.
+pub const HOLDER: &str = "dev.torrentvpn.volume-holder";
 /// `gateway` or `service`.
 pub const ROLE: &str = "dev.torrentvpn.role";
 /// For a service: which protected service it is (e.g. `qbittorrent`).

@@ -70,6 +70,25 @@ struct Intent<'a> {
 
 /// How often a connect's waits look at the persisted target.
 const INTENT_POLL: Duration = Duration::from_millis(200);
+/// How long the healer leaves a created, not yet started gateway alone.
+pub const FRESH_GATEWAY: Duration = Duration::from_secs(30);
+
+/// How long ago an engine time was (zero when it cannot be read, or is
+/// ahead of this clock).
+fn age(rfc3339: &str) -> Duration {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    engine::unix_seconds(rfc3339)
+        .and_then(|t| u64::try_from(t).ok())
+        .map_or(Duration::ZERO, |t| {
+            Duration::from_secs(now.saturating_sub(t))
+        })
+}
+/// Where a volume is mounted in the container that reaches it for a
+/// backup or a restore; a volume's tar stream holds its files below
+/// `volume/`.
+pub const VOLUME_PATH: &str = "/volume";
 
 impl Intent<'_> {
     fn withdrawn(&self) -> bool {
@@ -187,6 +206,9 @@ pub enum Reconciled {
     /// The gateway runs but its tunnel is down: services were not started
     /// (those already inside keep the kill switch's protection).
     TunnelDown { status: String },
+    /// A gateway created moments ago that has not started yet: left for
+    /// whoever created it to start (the healer only).
+    Starting,
     /// The same, with `actions` taken to get there.
     Repaired {
         actions: Vec<String>,
@@ -924,6 +946,109 @@ impl StackManager {
         engine::remove(&self.docker, &gateway.id).await
     }
 
+    /// The stack's named volumes: the gateway's, then qBittorrent's config.
+    pub fn volumes(&self) -> [String; 2] {
+        [
+            self.names.gluetun_volume.clone(),
+            self.names.config_volume(QBITTORRENT),
+        ]
+    }
+
+    /// Each of the stack's volumes that exists, as the engine's tar stream
+    /// of it (owners and modes kept), for a backup. A volume is read
+    /// through a container that is never started: made from the
+    /// qBittorrent image (no other image is needed), with no network, the
+    /// volume mounted read-only at [`VOLUME_PATH`], removed afterwards.
+    pub async fn read_volumes(&self) -> Result<Vec<(String, Vec<u8>)>, StackError> {
+        let _operation = self.lock_operation().await?;
+        let mut out = Vec::new();
+        for volume in self.volumes() {
+            if !engine::volume_exists(&self.docker, &volume).await? {
+                continue;
+            }
+            let id = self.holder(&volume, false).await?;
+            let tar = engine::download_tar(&self.docker, &id, VOLUME_PATH).await;
+            engine::remove(&self.docker, &id).await?;
+            out.push((volume, tar?));
+        }
+        Ok(out)
+    }
+
+    /// Put volumes back from [`Self::read_volumes`]' tar streams: each
+    /// volume is removed, made again with the stack's labels, and filled.
+    /// Only with no container of the stack (disconnect first): nothing
+    /// runs on a volume while it is replaced.
+    pub async fn restore_volumes(&self, volumes: &[(String, Vec<u8>)]) -> Result<(), StackError> {
+        let _operation = self.lock_operation().await?;
+        self.check_absent().await?;
+        let ours = self.volumes();
+        if let Some((name, _)) = volumes.iter().find(|(v, _)| !ours.contains(v)) {
+            return Err(StackError::Refused {
+                field: "restore".to_owned(),
+                message: format!(
+                    "the backup holds the volume {name}, which is not one of this profile's ({})",
+                    ours.join(", ")
+                ),
+            });
+        }
+        let labels = base_labels(&self.settings, "stack", "stack");
+        for (volume, tar) in volumes {
+            engine::remove_volume(&self.docker, volume).await?;
+            engine::ensure_volume(&self.docker, volume, labels.clone()).await?;
+            let id = self.holder(volume, true).await?;
+            let written = engine::upload_tar(&self.docker, &id, "/", tar.clone()).await;
+            engine::remove(&self.docker, &id).await?;
+            written?;
+        }
+        Ok(())
+    }
+
+    /// Refuse (naming what to do) while any container of the stack exists.
+    pub async fn check_absent(&self) -> Result<(), StackError> {
+        if self.current().await?.is_empty() {
+            Ok(())
+        } else {
+            Err(StackError::Refused {
+                field: "restore".to_owned(),
+                message: "the stack exists: disconnect first, then restore".to_owned(),
+            })
+        }
+    }
+
+    /// A never-started container holding `volume` at [`VOLUME_PATH`] (one
+    /// a crash left behind is removed first).
+    async fn holder(&self, volume: &str, writable: bool) -> Result<String, StackError> {
+        let name = format!("{}-volume-holder", self.names.project);
+        engine::remove(&self.docker, &name).await?;
+        let labels = std::collections::HashMap::from([(
+            super::labels::HOLDER.to_owned(),
+            self.settings.profile.clone(),
+        )]);
+        engine::create_holder(
+            &self.docker,
+            &name,
+            &self.settings.stack.qbittorrent_image,
+            volume,
+            VOLUME_PATH,
+            writable,
+            labels,
+        )
+        .await
+        .map_err(|e| match e {
+            StackError::Api { message, .. } if message.contains("No such image") => {
+                StackError::Refused {
+                    field: "stack.qbittorrent_image".to_owned(),
+                    message: format!(
+                        "the image {} is not on this machine, and the volumes are reached \
+                         through it: connect once (which pulls it), then try again",
+                        self.settings.stack.qbittorrent_image
+                    ),
+                }
+            }
+            other => other,
+        })
+    }
+
     /// Disconnect: stop the services gracefully, then remove every container
     /// of the stack. Volumes, the network and the downloads stay.
     ///
@@ -988,6 +1113,20 @@ impl StackManager {
     /// (services stopped gracefully first): nothing the user turned off, or
     /// a cancelled connect left, runs again.
     pub async fn reconcile(&self) -> Result<Reconciled, StackError> {
+        self.reconcile_sparing(Duration::ZERO).await
+    }
+
+    /// [`Self::reconcile`] as the healer runs it: a gateway created less
+    /// than [`FRESH_GATEWAY`] ago and not started yet is left alone
+    /// ([`Reconciled::Starting`]), since whoever created it (compose or
+    /// Watchtower recreating it, which create and then start) starts it
+    /// next; a connect's own never holds the operation lock's place. Once
+    /// older, it is a connect cut short and removed as usual.
+    pub async fn heal_reconcile(&self) -> Result<Reconciled, StackError> {
+        self.reconcile_sparing(FRESH_GATEWAY).await
+    }
+
+    async fn reconcile_sparing(&self, fresh: Duration) -> Result<Reconciled, StackError> {
         let _operation = self.lock_operation().await?;
         self.check_names().await?;
         let current = self.current().await?;
@@ -1023,6 +1162,9 @@ impl StackManager {
                     actions.push(format!("removed {} (no gateway)", s.name));
                 }
                 Reconciled::Disconnected
+            }
+            Some(gw) if gw.state == "created" && age(&gw.created_at) < fresh => {
+                Reconciled::Starting
             }
             Some(gw) if gw.state == "created" => {
                 self.remove_gateway_and_services(&current, gw).await?;

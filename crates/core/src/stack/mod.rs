@@ -16,7 +16,7 @@ pub mod webui;
 pub use crate::progress::{Progress, ProgressFn, CONNECT_STEPS};
 pub use error::StackError;
 pub use manager::{
-    gateway_release, tunnel_ip, Connected, ManagerOptions, Reconciled, StackManager,
+    gateway_release, tunnel_ip, Connected, ManagerOptions, Reconciled, StackManager, VOLUME_PATH,
 };
 pub use observe::{observe, ContainerState, Role, StackObservation, StackState};
 pub use target::{CancelToken, Target, TargetFile, TargetRecord};
