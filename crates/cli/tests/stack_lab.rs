@@ -1,7 +1,8 @@
 //! The stack manager through `tvpn`, against the real engine and the lab:
 //! connect and a torrent through the tunnel, disconnect and resume, heal
 //! after a gateway restart and recreation, crash recovery at every connect
-//! step, backup → wipe → restore, and bad input.
+//! step, and bad input. The download's resume comes after a backup, the
+//! volumes wiped and a restore.
 //!
 //! Every test is `#[ignore = "needs the lab"]`: `scripts/test` runs them with
 //! `--include-ignored` after `scripts/lab up`, inside a D-Bus session with a
@@ -190,9 +191,15 @@ async fn connect_download_disconnect_resume() {
     )
     .await;
     assert!(before < 1.0, "the download finished before disconnect");
+    let backups = tempfile::tempdir().unwrap();
+    let file = backup_file(&backups);
+    backup_while_connected_and_restore_refused(&p, &file);
 
     p.disconnect();
     assert_nothing_left(&docker, &p, "after disconnect").await;
+    // What follows resumes from a restored backup: the volumes were wiped
+    // in between.
+    backup_wipe_restore(&docker, &p, &file).await;
 
     let r2 = p.connect();
     assert_eq!(r2["public_ip"], EXIT_IP);
@@ -213,7 +220,9 @@ async fn connect_download_disconnect_resume() {
         },
     )
     .await;
-    eprintln!("progress before disconnect {before:.2}, after reconnect {resumed:.2}");
+    eprintln!(
+        "progress before disconnect {before:.2}, after backup, wipe, restore and reconnect {resumed:.2}"
+    );
     assert!(
         resumed >= before * 0.9,
         "the torrent started over ({resumed} after {before})"
@@ -785,60 +794,35 @@ async fn credentials_go_only_to_the_gateway() {
     );
 }
 
-/// Backup → wipe the volumes → restore, in the lab: the torrent is there
-/// again where it was (progress kept, the Web UI password the same), and
-/// the settings file is the one backed up. A restore while the stack runs,
-/// or a dry run, changes nothing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the lab"]
-async fn backup_wipe_restore_keeps_the_torrent_and_the_settings() {
-    let _one = LAB.lock().await;
-    let docker = lab::docker().await;
-    let p = Profile::new("backup").await;
-    lab::fresh_seeder(&docker).await;
-    p.connect();
-    let qb = qbit_client(&p).await;
-    qb.set_preferences(&serde_json::json!({ "dl_limit": 4_000_000 }))
-        .await
-        .unwrap();
-    qb.add_torrent_url(lab::MEDIUM_TORRENT, None).await.unwrap();
-    let mut state = MainDataState::new();
-    let mut hash = String::new();
-    let before = lab::wait_for(
-        "a quarter of the download",
-        Duration::from_secs(90),
-        async || {
-            qb.sync(&mut state).await.unwrap();
-            let (h, t) = state.torrents().next()?;
-            h.clone_into(&mut hash);
-            (t.progress >= 0.25).then_some(t.progress)
-        },
-    )
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("b.tar.gz");
-    let file_arg = file.to_str().unwrap();
+/// The file `tvpn backup` writes in `dir`.
+fn backup_file(dir: &tempfile::TempDir) -> String {
+    dir.path().join("b.tar.gz").to_str().unwrap().to_owned()
+}
 
-    // A restore is refused while the stack exists.
-    let out = p.tvpn(&["backup", "--out", file_arg]);
+/// While connected: a backup is made, and a restore refused.
+fn backup_while_connected_and_restore_refused(p: &Profile, file: &str) {
+    let out = p.tvpn(&["backup", "--out", file]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let refused = p.tvpn(&["restore", file_arg]);
+    let refused = p.tvpn(&["restore", file]);
     assert!(!refused.status.success());
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("disconnect first"),
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
-    assert!(running(&container(&docker, &p.qbittorrent_name()).await));
+}
 
-    // The backup that counts: taken disconnected, qBittorrent's state saved.
-    p.disconnect();
+/// While disconnected: backup, then what a Docker Desktop reset does (the
+/// volumes gone) and a settings change, then a dry run (nothing changes)
+/// and the restore: the settings file is the one backed up again (the
+/// replaced one kept), and the volumes are back for the next connect.
+async fn backup_wipe_restore(docker: &Docker, p: &Profile, file: &str) {
     let t = Instant::now();
-    let out = p.tvpn(&["backup", "--out", file_arg]);
+    let out = p.tvpn(&["backup", "--out", file]);
     assert!(
         out.status.success(),
         "{}",
@@ -847,7 +831,7 @@ async fn backup_wipe_restore_keeps_the_torrent_and_the_settings() {
     eprintln!(
         "backup in {:?}: {} bytes; {}",
         t.elapsed(),
-        std::fs::metadata(&file).unwrap().len(),
+        std::fs::metadata(file).unwrap().len(),
         String::from_utf8_lossy(&out.stderr).trim()
     );
     let settings = std::fs::read_to_string(p.settings_path()).unwrap();
@@ -855,7 +839,7 @@ async fn backup_wipe_restore_keeps_the_torrent_and_the_settings() {
     // qBittorrent's PBKDF2 hash).
     let unpacked = std::process::Command::new("gzip")
         .arg("-dc")
-        .arg(&file)
+        .arg(file)
         .output()
         .unwrap();
     assert!(unpacked.status.success(), "the backup is gzipped");
@@ -882,8 +866,6 @@ async fn backup_wipe_restore_keeps_the_torrent_and_the_settings() {
         "qBittorrent's config is in the backup"
     );
 
-    // A Docker Desktop reset: the volumes are gone. And the settings
-    // changed since.
     let volumes = [
         format!("{}_gluetun", p.project),
         format!("{}_qbittorrent-config", p.project),
@@ -899,7 +881,7 @@ async fn backup_wipe_restore_keeps_the_torrent_and_the_settings() {
     });
     let changed = std::fs::read_to_string(p.settings_path()).unwrap();
 
-    let dry = p.tvpn(&["restore", "--dry-run", file_arg]);
+    let dry = p.tvpn(&["restore", "--dry-run", file]);
     let plan = String::from_utf8_lossy(&dry.stdout);
     assert!(dry.status.success(), "{plan}");
     assert!(
@@ -915,7 +897,7 @@ async fn backup_wipe_restore_keeps_the_torrent_and_the_settings() {
         );
     }
 
-    let out = p.tvpn(&["restore", file_arg]);
+    let out = p.tvpn(&["restore", file]);
     assert!(
         out.status.success(),
         "{}",
@@ -931,32 +913,4 @@ async fn backup_wipe_restore_keeps_the_torrent_and_the_settings() {
         changed,
         "the replaced settings are kept"
     );
-
-    let r = p.connect();
-    assert_eq!(
-        r["qbittorrent"]["password_initialized"], false,
-        "qBittorrent kept its Web UI password"
-    );
-    let qb = qbit_client(&p).await;
-    let mut state = MainDataState::new();
-    let resumed = lab::wait_for(
-        "the torrent after the restore",
-        Duration::from_secs(30),
-        async || {
-            qb.sync(&mut state).await.unwrap();
-            // 0 while it checks its resume data.
-            state
-                .torrents()
-                .find(|(h, _)| *h == hash)
-                .map(|(_, t)| t.progress)
-                .filter(|p| *p > 0.0)
-        },
-    )
-    .await;
-    eprintln!("progress at the backup {before:.2}, after the restore {resumed:.2}");
-    assert!(
-        resumed >= before * 0.9,
-        "the torrent started over ({resumed} after {before})"
-    );
-    p.disconnect();
 }
