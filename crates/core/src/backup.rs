@@ -12,7 +12,7 @@
 //! - `torrent-vpn-backup/volumes/<volume>.tar`: the engine's tar stream of
 //!   each volume.
 
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -119,33 +119,17 @@ pub fn write(backup: &Backup, path: &Path) -> Result<(), BackupError> {
         path: path.to_path_buf(),
         source,
     };
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new("."))).map_err(failed)?;
-    {
-        let gz = flate2::write::GzEncoder::new(tmp.as_file_mut(), flate2::Compression::fast());
-        let mut tar = tar::Builder::new(gz);
-        let mtime = backup.manifest.created_ms / 1000;
-        let mut add = |name: String, bytes: &[u8]| {
-            let mut h = tar::Header::new_gnu();
-            h.set_size(bytes.len() as u64);
-            h.set_mode(0o600);
-            h.set_mtime(mtime);
-            h.set_cksum();
-            tar.append_data(&mut h, format!("{ROOT}/{name}"), bytes)
-        };
-        let manifest = serde_json::to_vec_pretty(&backup.manifest)
-            .map_err(|e| failed(std::io::Error::other(e)))?;
-        add("manifest.json".to_owned(), &manifest).map_err(failed)?;
-        add("settings.toml".to_owned(), backup.settings.as_bytes()).map_err(failed)?;
-        for (name, bytes) in &backup.volumes {
-            add(format!("volumes/{name}.tar"), bytes).map_err(failed)?;
-        }
-        let mut gz = tar.into_inner().map_err(failed)?;
-        gz.flush().map_err(failed)?;
-        gz.finish().map_err(failed)?;
+    let manifest = serde_json::to_vec_pretty(&backup.manifest)
+        .map_err(|e| failed(std::io::Error::other(e)))?;
+    let mut entries = vec![
+        (format!("{ROOT}/manifest.json"), manifest.as_slice()),
+        (format!("{ROOT}/settings.toml"), backup.settings.as_bytes()),
+    ];
+    for (name, bytes) in &backup.volumes {
+        entries.push((format!("{ROOT}/volumes/{name}.tar"), bytes.as_slice()));
     }
-    tmp.persist(path).map_err(|e| failed(e.error))?;
-    Ok(())
+    let mtime = backup.manifest.created_ms / 1000;
+    crate::tgz::write(path, entries, mtime, flate2::Compression::fast()).map_err(failed)
 }
 
 /// Read a backup written by [`write`]; anything else is refused with the

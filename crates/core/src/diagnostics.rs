@@ -7,7 +7,6 @@
 //! `monitor.real_ip_url`, as "Verify protection" does) become
 //! `[redacted …]`.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -360,33 +359,19 @@ async fn engine_facts(conn: &docker::Connected) -> String {
 /// Write `bundle` as a gzip'd tar at `path` (created with mode 0600 on
 /// Unix; an existing file is replaced).
 pub fn write(bundle: &Bundle, path: &Path) -> Result<(), DiagnosticsError> {
-    let failed = |source| DiagnosticsError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new("."))).map_err(failed)?;
-    {
-        let gz = flate2::write::GzEncoder::new(tmp.as_file_mut(), flate2::Compression::default());
-        let mut tar = tar::Builder::new(gz);
-        let mtime = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        for e in &bundle.entries {
-            let mut h = tar::Header::new_gnu();
-            h.set_size(e.text.len() as u64);
-            h.set_mode(0o600);
-            h.set_mtime(mtime);
-            h.set_cksum();
-            tar.append_data(&mut h, format!("diagnostics/{}", e.name), e.text.as_bytes())
-                .map_err(failed)?;
+    let mtime = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let entries = bundle
+        .entries
+        .iter()
+        .map(|e| (format!("diagnostics/{}", e.name), e.text.as_bytes()));
+    crate::tgz::write(path, entries, mtime, flate2::Compression::default()).map_err(|source| {
+        DiagnosticsError::Write {
+            path: path.to_path_buf(),
+            source,
         }
-        let mut gz = tar.into_inner().map_err(failed)?;
-        gz.flush().map_err(failed)?;
-        gz.finish().map_err(failed)?;
-    }
-    tmp.persist(path).map_err(|e| failed(e.error))?;
-    Ok(())
+    })
 }
 
 /// Where the app saves a bundle: the user's Downloads folder, else the

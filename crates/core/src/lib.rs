@@ -20,6 +20,7 @@ pub mod session;
 pub mod settings;
 pub mod stack;
 pub mod status;
+mod tgz;
 pub mod verify;
 
 pub use settings::Settings;

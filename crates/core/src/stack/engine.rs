@@ -369,18 +369,26 @@ pub async fn create_holder(
 }
 
 /// `path` of a container (running or not, volumes included) as the
-/// engine's tar stream, owners and modes kept.
-pub async fn download_tar(docker: &Docker, id: &str, path: &str) -> Result<Vec<u8>, StackError> {
+/// engine's tar stream, owners and modes kept; `Ok(None)` when it does not
+/// exist.
+pub async fn download_tar(
+    docker: &Docker,
+    id: &str,
+    path: &str,
+) -> Result<Option<Vec<u8>>, StackError> {
     let options = DownloadFromContainerOptionsBuilder::default()
         .path(path)
         .build();
     let mut stream = docker.download_from_container(id, Some(options));
     let mut tar_bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let bytes = chunk.map_err(|e| StackError::api(format!("read {path} from {id}"), e))?;
-        tar_bytes.extend_from_slice(&bytes);
+        match chunk {
+            Ok(bytes) => tar_bytes.extend_from_slice(&bytes),
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(StackError::api(format!("read {path} from {id}"), e)),
+        }
     }
-    Ok(tar_bytes)
+    Ok(Some(tar_bytes))
 }
 
 /// Unpack `tar` at `path` in a container, with the owners it records.
@@ -726,18 +734,9 @@ pub async fn read_file(
     id: &str,
     path: &str,
 ) -> Result<Option<String>, StackError> {
-    let options = DownloadFromContainerOptionsBuilder::default()
-        .path(path)
-        .build();
-    let mut stream = docker.download_from_container(id, Some(options));
-    let mut tar_bytes = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        match chunk {
-            Ok(bytes) => tar_bytes.extend_from_slice(&bytes),
-            Err(e) if is_not_found(&e) => return Ok(None),
-            Err(e) => return Err(StackError::api(format!("read {path} from {id}"), e)),
-        }
-    }
+    let Some(tar_bytes) = download_tar(docker, id, path).await? else {
+        return Ok(None);
+    };
     let mut archive = tar::Archive::new(tar_bytes.as_slice());
     let entries = archive
         .entries()

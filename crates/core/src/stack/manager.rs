@@ -969,7 +969,11 @@ impl StackManager {
             let id = self.holder(&volume, false).await?;
             let tar = engine::download_tar(&self.docker, &id, VOLUME_PATH).await;
             engine::remove(&self.docker, &id).await?;
-            out.push((volume, tar?));
+            let tar = tar?.ok_or_else(|| StackError::Api {
+                action: format!("read the volume {volume}"),
+                message: format!("{VOLUME_PATH} is missing in its holder"),
+            })?;
+            out.push((volume, tar));
         }
         Ok(out)
     }
