@@ -15,7 +15,6 @@ use base64::Engine;
 use rand::rngs::OsRng;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
-use sha2::Sha512;
 
 /// Where the linuxserver image (and the lab's) keeps the file.
 pub const CONF_PATH: &str = "/config/qBittorrent/qBittorrent.conf";
@@ -41,13 +40,8 @@ pub fn password_pbkdf2(password: &SecretString) -> String {
 }
 
 fn pbkdf2_with_salt(password: &SecretString, salt: &[u8]) -> String {
-    let mut out = [0u8; 64];
-    pbkdf2::pbkdf2_hmac::<Sha512>(
-        password.expose_secret().as_bytes(),
-        salt,
-        PBKDF2_ITERATIONS,
-        &mut out,
-    );
+    let out =
+        tvpn_pbkdf2::hmac_sha512(password.expose_secret().as_bytes(), salt, PBKDF2_ITERATIONS);
     let b64 = base64::engine::general_purpose::STANDARD;
     format!("@ByteArray({}:{})", b64.encode(salt), b64.encode(out))
 }
