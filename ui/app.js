@@ -115,6 +115,7 @@ function fillForm(form) {
   $("lan-on").checked = form.lan_access;
   $("lan-off").checked = !form.lan_access;
   $("lan-subnets").value = form.lan_subnets;
+  $("daily-backup").checked = form.daily_backup;
   for (const id of Object.values(SECRET_INPUTS)) $(id).value = "";
   showTypeFields();
 }
@@ -176,6 +177,7 @@ function readForm() {
     downloads_dir: $("downloads-dir").value,
     lan_access: $("lan-on").checked,
     lan_subnets: $("lan-subnets").value,
+    daily_backup: $("daily-backup").checked,
   };
   const secrets = {};
   for (const [key, id] of Object.entries(SECRET_INPUTS)) {

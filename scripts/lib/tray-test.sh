@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The menu-bar app's tray under Xvfb with a tray host (trayer), against the
-# lab: start the app on the lab's demo profile, Connect through the test hook
+# lab: start the app on the lab's demo profile (a build inside the clone:
+# Launch at Login and Install Command Line Tool greyed out and refused),
+# Connect through the test hook
 # (the same handler as a click on the menu item), wait for the status line to
 # show the lab's VPN exit IP, open the tray menu with xdotool and save a
 # screenshot (.artifacts/tray-menu.png), run Verify Protection and Test the
 # Kill Switch through the hook, Export Diagnostics (a bundle with the
-# containers' logs and no WireGuard key), then Disconnect through the hook and check that the stack's
+# containers' logs and no WireGuard key), Back Up Now, then Disconnect through the hook and check that the stack's
 # containers are gone; a leak injected while the app connects is shown, and
 # Cancel then leaves no container; 6 rounds of `tvpn connect` in a shell
 # and a click on Cancel in the tray each end disconnected; Quit exits 0 and
@@ -128,6 +130,10 @@ wait_menu() {
 }
 
 # click ITEM: the test hook, handled exactly like a click on that menu item.
+app_log() {
+  cat "$TVPN_CONFIG_DIR"/logs/torrent-vpn*.log 2>/dev/null
+}
+
 click() {
   printf '%s\n' "$1" >"$HOOKS/command.tmp" && mv "$HOOKS/command.tmp" "$HOOKS/command"
 }
@@ -186,6 +192,24 @@ if [ "$(menu_field action)" != connect ] || [ "$(menu_field action_enabled)" != 
   die_with "Disconnected, but the action is [$(menu_field action)] enabled=[$(menu_field action_enabled)]"
 fi
 pass "tray shows Disconnected with Connect"
+
+# -- a build inside the clone never starts at login nor links its tvpn:
+# both items are greyed out, and a click (the hook's) changes nothing
+[ "$(menu_field installed_app)" = False ] ||
+  die_with "a build inside the clone is taken for an installed app"
+click launch-at-login
+click install-cli
+for _ in $(seq 1 50); do
+  app_log | grep -q "Install Command Line Tool is for the installed app" && break
+  sleep 0.1
+done
+app_log | grep -q "Launch at Login is for the installed app; this is a build inside the source tree $(pwd -P)" ||
+  die_with "Launch at Login in a clone was not refused with its reason"
+app_log | grep -q "Install Command Line Tool is for the installed app" ||
+  die_with "Install Command Line Tool in a clone was not refused with its reason"
+[ "$(menu_field launch_at_login)" = False ] || die_with "Launch at Login got checked in a clone"
+[ ! -e "$HOME/.config/autostart/Torrent VPN.desktop" ] || die_with "a clone's build was put in autostart"
+pass "Launch at Login and Install Command Line Tool are refused for a build inside the clone"
 
 # -- connect through the hook
 t0=$SECONDS
@@ -300,6 +324,23 @@ for key in lab/.state/keys/client.key lab/.state/keys/psk; do
 done
 pass "Export Diagnostics: $(basename "$bundle") with $(find "$WORK/diag" -type f | wc -l) files, no WireGuard key ($((SECONDS - t0)) s)"
 
+# -- Back Up Now: a backup of the running stack in the profile's backups
+# folder, with qBittorrent's config volume
+t0=$SECONDS
+[ "$(menu_field back_up_enabled)" = True ] || die_with "Back Up Now is not offered while connected"
+rm -rf "$TVPN_CONFIG_DIR/backups"
+click back-up
+backup=
+for _ in $(seq 1 600); do
+  backup=$(find "$TVPN_CONFIG_DIR/backups" -name 'torrent-vpn-backup-*.tar.gz' 2>/dev/null | head -n 1)
+  [ -n "$backup" ] && app_log | grep -q "backed up" && break
+  sleep 0.1
+done
+[ -n "$backup" ] || die_with "Back Up Now wrote no backup in 60 s"
+tar tzf "$backup" | grep -q '^torrent-vpn-backup/volumes/.*_qbittorrent-config\.tar$' ||
+  die_with "the backup lacks qBittorrent's config volume: $(tar tzf "$backup" | tr '\n' ' ')"
+pass "Back Up Now: $(basename "$backup") with qBittorrent's config volume ($((SECONDS - t0)) s)"
+
 # -- disconnect through the hook
 t0=$SECONDS
 click action
@@ -332,9 +373,6 @@ gateway_firewall() {
     [ "$SECONDS" -ge "$deadline" ] && return 1
     sleep 0.3
   done
-}
-app_log() {
-  cat "$TVPN_CONFIG_DIR"/logs/torrent-vpn*.log 2>/dev/null
 }
 # ends_disconnected WHAT: the tray shows Disconnected, no container of the
 # stack is left, and the persisted target is "disconnected".

@@ -2,13 +2,15 @@
 //!
 //! The core's monitor computes status ([`runtime`] supervises it);
 //! [`menu_model`] turns its snapshot into plain data; [`tray`] applies that
-//! data to the real tray. Windows, notifications and autostart are Tauri
-//! plugins driven from here.
+//! data to the real tray. Windows and notifications are Tauri plugins
+//! driven from here; Launch at Login is [`login`].
 
+mod cli_tool;
 mod clipboard;
 mod commands;
 mod hooks;
 mod logging;
+pub mod login;
 pub mod menu_model;
 mod notify;
 mod platform;
@@ -41,7 +43,6 @@ pub fn run() -> anyhow::Result<()> {
         }))
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
-        .plugin(tauri_plugin_autostart::Builder::new().build())
         .manage(rt.clone())
         .manage(AppState { paths })
         .invoke_handler(tauri::generate_handler![
@@ -60,12 +61,13 @@ pub fn run() -> anyhow::Result<()> {
         .setup(move |app| {
             platform::configure_app(app);
             let handle = app.handle().clone();
+            let login = login::LoginItem::for_running_app();
             let items = tray::build(&handle)?;
             let hooks = hooks::Hooks::from_env();
             if let Some(h) = hooks.as_ref().filter(|_| hooks::Hooks::commands_wanted()) {
                 tauri::async_runtime::spawn(h.clone().watch_commands(rt.clone()));
             }
-            runtime::start(&handle, &rt, inbox, items, hooks);
+            runtime::start(&handle, &rt, inbox, items, hooks, login);
             if std::env::var_os("TVPN_OPEN_SETTINGS").is_some() {
                 show_settings(&handle)?;
             }

@@ -76,6 +76,9 @@ pub use tvpn_core::session::Busy;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Prefs {
     pub launch_at_login: bool,
+    /// Only the installed app starts at login, never a build inside a
+    /// source tree (`tvpn_core::install`).
+    pub installed_app: bool,
     /// macOS: show the download speed next to the icon.
     pub speed_in_title: bool,
 }
@@ -95,11 +98,14 @@ pub struct MenuModel {
     pub open_webui_enabled: bool,
     /// "Copy Web UI Password": whenever the app is set up.
     pub copy_password_enabled: bool,
+    /// "Back Up Now": whenever the app is set up and no backup runs.
+    pub back_up_enabled: bool,
     pub verify_text: String,
     pub verify_enabled: bool,
     /// "Test the Kill Switch…": only while protected.
     pub kill_switch_test_enabled: bool,
     pub launch_at_login: bool,
+    pub installed_app: bool,
 }
 
 const NO_SPEEDS: &str = "↓ –  ↑ –";
@@ -245,10 +251,14 @@ pub fn menu_model(
         action_enabled,
         open_webui_enabled: connected,
         copy_password_enabled: live && !matches!(action, Action::SetUp | Action::FixSettings),
+        back_up_enabled: live
+            && !busy.backing_up
+            && !matches!(action, Action::SetUp | Action::FixSettings),
         verify_text: verify_text.to_owned(),
         verify_enabled: connected && !busy.verifying && !busy.disconnecting,
         kill_switch_test_enabled: protected && !busy.verifying && !busy.disconnecting,
         launch_at_login: prefs.launch_at_login,
+        installed_app: prefs.installed_app,
     }
 }
 
@@ -337,6 +347,7 @@ mod tests {
         connecting: false,
         disconnecting: false,
         verifying: false,
+        backing_up: false,
     };
 
     fn snap(state: State) -> Snapshot {
@@ -572,6 +583,7 @@ mod tests {
     fn protected_shows_health_port_and_speeds() {
         let prefs = Prefs {
             launch_at_login: true,
+            installed_app: true,
             speed_in_title: true,
         };
         let m = menu_model(&protected(), &IDLE, &prefs, None, NOW);
@@ -591,6 +603,7 @@ mod tests {
         }
         let prefs = Prefs {
             launch_at_login: false,
+            installed_app: true,
             speed_in_title: true,
         };
         let m = menu_model(&s, &IDLE, &prefs, None, NOW);
@@ -625,6 +638,7 @@ mod tests {
         s.state = State::KillSwitchEngaged;
         let prefs = Prefs {
             launch_at_login: false,
+            installed_app: true,
             speed_in_title: true,
         };
         let m = menu_model(&s, &IDLE, &prefs, None, NOW);
@@ -636,6 +650,7 @@ mod tests {
     fn the_model_changes_with_time_only_when_stale_at_says() {
         let prefs = Prefs {
             launch_at_login: false,
+            installed_app: true,
             speed_in_title: true,
         };
         let s = protected();
@@ -658,6 +673,7 @@ mod tests {
     fn a_stale_snapshot_shows_status_unknown_and_no_numbers() {
         let prefs = Prefs {
             launch_at_login: false,
+            installed_app: true,
             speed_in_title: true,
         };
         let mut s = protected();
@@ -700,6 +716,7 @@ mod tests {
         };
         let prefs = Prefs {
             launch_at_login: false,
+            installed_app: true,
             speed_in_title: true,
         };
         let m = menu_model(&protected(), &disconnecting, &prefs, None, NOW);
@@ -728,6 +745,14 @@ mod tests {
         assert!(!m.verify_enabled);
         assert_eq!(m.action, Action::Disconnect);
         assert!(m.action_enabled);
+        assert!(m.back_up_enabled);
+        let backing_up = Busy {
+            backing_up: true,
+            ..IDLE
+        };
+        let m = menu_model(&protected(), &backing_up, &Prefs::default(), None, NOW);
+        assert!(!m.back_up_enabled, "one backup at a time");
+        assert!(m.action_enabled && m.verify_enabled);
     }
 
     #[test]

@@ -89,6 +89,22 @@ pub async fn export_diagnostics(
     }
 }
 
+/// "Back Up Now" wrote `path`: shown in the file manager, with a word.
+pub fn backed_up(app: &AppHandle, path: &std::path::Path) {
+    use tauri_plugin_opener::OpenerExt as _;
+    if let Err(e) = app.opener().reveal_item_in_dir(path) {
+        tracing::warn!(error = %e, "cannot show the backup in the file manager");
+    }
+    notify(
+        app,
+        "Torrent VPN: Backup",
+        &format!(
+            "Saved {} (torrents, resume data and settings; no secret)",
+            path.display()
+        ),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

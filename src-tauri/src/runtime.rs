@@ -21,6 +21,7 @@ use tvpn_core::stack::StackManager;
 use tvpn_core::verify::Report;
 
 use crate::hooks::Hooks;
+use crate::login::LoginItem;
 use crate::menu_model::{menu_model, stale_at, Action, MenuModel, Prefs};
 use crate::notify::{event_title, notify, should_notify};
 use crate::prefs::TrayPrefs;
@@ -95,12 +96,19 @@ impl Runtime {
 }
 
 /// Start the session and the runtime's task.
-pub fn start(app: &AppHandle, rt: &Runtime, inbox: Inbox, items: Items, hooks: Option<Hooks>) {
+pub fn start(
+    app: &AppHandle,
+    rt: &Runtime,
+    inbox: Inbox,
+    items: Items,
+    hooks: Option<Hooks>,
+    login: LoginItem,
+) {
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (updates, update_rx) = mpsc::unbounded_channel();
     let options = SessionOptions::default();
     tauri::async_runtime::spawn(session::run(rt.paths.clone(), options, command_rx, updates));
-    let launch_at_login = crate::tray::launch_at_login(app);
+    let launch_at_login = login.is_enabled();
     let state = Loop {
         app: app.clone(),
         items,
@@ -111,6 +119,7 @@ pub fn start(app: &AppHandle, rt: &Runtime, inbox: Inbox, items: Items, hooks: O
         snapshot: Snapshot::new(State::Disconnected, 0),
         busy: Busy::default(),
         launch_at_login,
+        login,
         manager: None,
         shown: None,
         paths: rt.paths.clone(),
@@ -127,6 +136,7 @@ struct Loop {
     snapshot: Snapshot,
     busy: Busy,
     launch_at_login: bool,
+    login: LoginItem,
     manager: Option<Arc<StackManager>>,
     shown: Option<MenuModel>,
     paths: AppPaths,
@@ -160,6 +170,7 @@ impl Loop {
         let view = self.view.borrow();
         let prefs = Prefs {
             launch_at_login: self.launch_at_login,
+            installed_app: self.login.available(),
             speed_in_title: view.prefs.speed_in_title,
         };
         let (s, busy) = (&self.snapshot, &self.busy);
@@ -203,6 +214,7 @@ impl Loop {
                 let title = match operation {
                     Operation::Connect => "Torrent VPN can't connect",
                     Operation::Disconnect => "Torrent VPN: disconnect failed",
+                    Operation::Backup => "Torrent VPN: backup failed",
                 };
                 notify(&self.app, title, &error);
             }
@@ -214,6 +226,16 @@ impl Loop {
                 self.view.send_modify(|v| v.last_verify = Some(report));
             }
             Update::LastVerified(report) => self.view.send_modify(|v| v.last_verify = Some(report)),
+            // The daily one quietly; one asked for with a word and the
+            // folder shown.
+            Update::BackedUp {
+                path, scheduled, ..
+            } => {
+                tracing::info!(path = %path.display(), scheduled, "backed up");
+                if !scheduled {
+                    crate::notify::backed_up(&self.app, &path);
+                }
+            }
         }
     }
 
@@ -249,11 +271,27 @@ impl Loop {
                 });
             }
             ids::VERIFY => self.command(Command::Verify),
+            ids::BACK_UP => self.command(Command::BackUp),
             ids::KILL_SWITCH_TEST => self.command(Command::TestKillSwitch),
             ids::LOGIN => {
-                let (on, result) = crate::tray::toggle_login(&app);
+                let (on, result) = self.login.toggle();
                 self.launch_at_login = on;
                 result?;
+            }
+            ids::INSTALL_CLI => {
+                tauri::async_runtime::spawn(async move {
+                    let result = tauri::async_runtime::spawn_blocking(crate::cli_tool::install)
+                        .await
+                        .unwrap_or_else(|e| Err(e.to_string()));
+                    let body = match result {
+                        Ok(done) => done,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "Install Command Line Tool failed");
+                            e
+                        }
+                    };
+                    notify(&app, "Torrent VPN: Command Line Tool", &body);
+                });
             }
             ids::DIAGNOSTICS => {
                 // The test hook's dir stands in for the Downloads folder.

@@ -6,7 +6,6 @@ use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Wry};
-use tauri_plugin_autostart::ManagerExt as _;
 use tvpn_core::monitor::now_ms;
 
 use crate::hooks::Hooks;
@@ -15,6 +14,8 @@ use crate::platform;
 use crate::runtime::{Event, Runtime};
 
 const TRAY_ID: &str = "main";
+const LOGIN_TEXT: &str = "Launch at Login";
+const LOGIN_UNAVAILABLE_TEXT: &str = "Launch at Login (installed app only)";
 
 /// Menu item ids (also what the test hook's command file names).
 pub mod ids {
@@ -28,6 +29,8 @@ pub mod ids {
     pub const KILL_SWITCH_TEST: &str = "test-kill-switch";
     pub const SETTINGS: &str = "settings";
     pub const LOGIN: &str = "launch-at-login";
+    pub const INSTALL_CLI: &str = "install-cli";
+    pub const BACK_UP: &str = "back-up";
     pub const LOGS: &str = "show-logs";
     pub const DIAGNOSTICS: &str = "export-diagnostics";
     pub const QUIT: &str = "quit";
@@ -45,6 +48,8 @@ pub struct Items {
     verify: MenuItem<Wry>,
     kill_switch_test: MenuItem<Wry>,
     login: CheckMenuItem<Wry>,
+    install_cli: MenuItem<Wry>,
+    back_up: MenuItem<Wry>,
 }
 
 pub fn build(app: &AppHandle) -> tauri::Result<Items> {
@@ -81,15 +86,15 @@ pub fn build(app: &AppHandle) -> tauri::Result<Items> {
         None::<&str>,
     )?;
     let settings = MenuItem::with_id(app, ids::SETTINGS, "Settings…", true, None::<&str>)?;
-    let at_login = launch_at_login(app);
-    let login = CheckMenuItem::with_id(
+    let login = CheckMenuItem::with_id(app, ids::LOGIN, LOGIN_TEXT, true, false, None::<&str>)?;
+    let install_cli = MenuItem::with_id(
         app,
-        ids::LOGIN,
-        "Launch at Login",
+        ids::INSTALL_CLI,
+        "Install Command Line Tool…",
         true,
-        at_login,
         None::<&str>,
     )?;
+    let back_up = MenuItem::with_id(app, ids::BACK_UP, "Back Up Now", true, None::<&str>)?;
     let logs = MenuItem::with_id(app, ids::LOGS, "Show Logs", true, None::<&str>)?;
     let diagnostics = MenuItem::with_id(
         app,
@@ -114,6 +119,8 @@ pub fn build(app: &AppHandle) -> tauri::Result<Items> {
             &PredefinedMenuItem::separator(app)?,
             &settings,
             &login,
+            &install_cli,
+            &back_up,
             &logs,
             &diagnostics,
             &PredefinedMenuItem::separator(app)?,
@@ -139,6 +146,8 @@ pub fn build(app: &AppHandle) -> tauri::Result<Items> {
         verify,
         kill_switch_test,
         login,
+        install_cli,
+        back_up,
     })
 }
 
@@ -200,6 +209,9 @@ impl Items {
         if changed(last, |l| l.copy_password_enabled, m.copy_password_enabled) {
             self.copy_password.set_enabled(m.copy_password_enabled)?;
         }
+        if changed(last, |l| l.back_up_enabled, m.back_up_enabled) {
+            self.back_up.set_enabled(m.back_up_enabled)?;
+        }
         if changed(last, |l| l.open_webui_enabled, m.open_webui_enabled) {
             self.open_webui.set_enabled(m.open_webui_enabled)?;
         }
@@ -216,6 +228,17 @@ impl Items {
         ) {
             self.kill_switch_test
                 .set_enabled(m.kill_switch_test_enabled)?;
+        }
+        // A build inside a source tree never starts at login nor links its
+        // tvpn: the items say so, greyed out.
+        if changed(last, |l| l.installed_app, m.installed_app) {
+            self.install_cli.set_enabled(m.installed_app)?;
+            self.login.set_enabled(m.installed_app)?;
+            self.login.set_text(if m.installed_app {
+                LOGIN_TEXT
+            } else {
+                LOGIN_UNAVAILABLE_TEXT
+            })?;
         }
         // GTK flips a check item on click by itself: always restate it.
         self.login.set_checked(m.launch_at_login)?;
@@ -252,31 +275,4 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
         Some(rt) => rt.send(Event::Menu(event.id().as_ref().to_owned())),
         None => tracing::warn!("a menu click before the runtime started"),
     }
-}
-
-/// Turn Launch at Login over: the state it is in now (whatever happened),
-/// and whether that worked.
-pub fn toggle_login(app: &AppHandle) -> (bool, Result<(), String>) {
-    let auto = app.autolaunch();
-    let enabled = match auto.is_enabled() {
-        Ok(e) => e,
-        Err(e) => return (false, Err(e.to_string())),
-    };
-    let result = if enabled {
-        auto.disable()
-    } else {
-        auto.enable()
-    };
-    (
-        auto.is_enabled().unwrap_or(enabled),
-        result.map_err(|e| e.to_string()),
-    )
-}
-
-/// Whether the app starts at login now.
-pub fn launch_at_login(app: &AppHandle) -> bool {
-    app.autolaunch().is_enabled().unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "cannot read the launch-at-login state");
-        false
-    })
 }

@@ -80,6 +80,10 @@ fn describe(update: &Update) -> Option<String> {
         }
         Update::Unopened { error } => format!("not watching yet: {error}"),
         Update::Opened { profile, .. } => format!("watching profile {profile}"),
+        Update::BackedUp { path, removed, .. } => {
+            format!("backed up to {} ({removed} older removed)", path.display())
+        }
+        Update::Failed { operation, error } => format!("{operation:?} failed: {error}"),
         _ => return None,
     })
 }

@@ -2,7 +2,8 @@
 //! connect and a torrent through the tunnel, disconnect and resume, heal
 //! after a gateway restart and recreation, crash recovery at every connect
 //! step, and bad input. The download's resume comes after a backup, the
-//! volumes wiped and a restore.
+//! volumes wiped and a restore; daily backups are written and pruned while
+//! the session runs.
 //!
 //! Every test is `#[ignore = "needs the lab"]`: `scripts/test` runs them with
 //! `--include-ignored` after `scripts/lab up`, inside a D-Bus session with a
@@ -13,7 +14,8 @@
 
 use tvpn_testkit as lab;
 
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{
@@ -99,6 +101,83 @@ async fn assert_nothing_left(docker: &Docker, p: &Profile, when: &str) {
         container(docker, &p.qbittorrent_name()).await.is_none(),
         "{when}: the qBittorrent container remains"
     );
+}
+
+/// `backup.daily`: the session (here `tvpn watch`, as in the app) writes a
+/// backup at once when the newest is more than a day old, into
+/// `backup.dir`, with the stack's volumes, and keeps the newest
+/// `backup.keep`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the lab"]
+async fn daily_backups_are_written_and_pruned_while_watching() {
+    let _one = LAB.lock().await;
+    let p = Profile::new("daily").await;
+    p.connect();
+    let dir = tempfile::tempdir().unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // Two, three and four days old: the newest of them stays (keep = 2).
+    let old: Vec<PathBuf> = [2, 3, 4]
+        .iter()
+        .map(|days| {
+            dir.path()
+                .join(format!("torrent-vpn-backup-{}.tar.gz", now - days * 86_400))
+        })
+        .collect();
+    for f in &old {
+        std::fs::write(f, b"an old backup").unwrap();
+    }
+    let folder = dir.path().to_str().unwrap().to_owned();
+    p.edit_settings(|s| {
+        let mut backup = toml::value::Table::new();
+        backup.insert("daily".to_owned(), true.into());
+        backup.insert("dir".to_owned(), folder.into());
+        backup.insert("keep".to_owned(), 2.into());
+        s.as_table_mut()
+            .unwrap()
+            .insert("backup".to_owned(), toml::Value::Table(backup));
+    });
+    let watch = Watch::start(&p);
+    let done = lab::wait_for("the daily backup", Duration::from_secs(60), async || {
+        watch
+            .values()
+            .into_iter()
+            .find(|v| v["type"] == "backed_up")
+    })
+    .await;
+    assert_eq!(done["scheduled"], true, "{done}");
+    assert_eq!(done["removed"], 2, "{done}");
+    let path = PathBuf::from(done["path"].as_str().unwrap());
+    let mut left: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    left.sort();
+    let mut want = vec![old[0].clone(), path.clone()];
+    want.sort();
+    assert_eq!(left, want);
+    let backup = tvpn_core::backup::read(&path).unwrap();
+    assert_eq!(backup.manifest.profile, p.name);
+    assert!(
+        backup
+            .volumes
+            .iter()
+            .any(|(name, tar)| name.ends_with("_qbittorrent-config") && !tar.is_empty()),
+        "{:?}",
+        backup.manifest
+    );
+    // Once a day: no second one while the first is fresh.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let written = watch
+        .values()
+        .iter()
+        .filter(|v| v["type"] == "backed_up")
+        .count();
+    assert_eq!(written, 1);
+    drop(watch);
+    p.disconnect();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

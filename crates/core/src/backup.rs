@@ -12,6 +12,8 @@
 //! - `torrent-vpn-backup/volumes/<volume>.tar`: the engine's tar stream of
 //!   each volume.
 
+pub mod schedule;
+
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -87,6 +89,11 @@ fn now_ms() -> u64 {
 /// Read the settings file and the stack's volumes (running or not).
 pub async fn create(paths: &AppPaths) -> Result<Backup, BackupError> {
     let manager = StackManager::open(paths).await?;
+    create_with(&manager, paths).await
+}
+
+/// The same through a manager already open on `paths`' settings.
+pub async fn create_with(manager: &StackManager, paths: &AppPaths) -> Result<Backup, BackupError> {
     let file = paths.settings_file();
     let settings = std::fs::read_to_string(&file).map_err(|e| BackupError::Read {
         path: file.clone(),

@@ -10,6 +10,7 @@ pub mod docker;
 pub mod gluetun;
 mod http;
 pub mod import;
+pub mod install;
 pub mod logging;
 pub mod monitor;
 pub mod paths;

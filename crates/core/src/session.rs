@@ -30,7 +30,7 @@ use crate::paths::AppPaths;
 use crate::progress::{now_ms, ConnectStep, Progress};
 use crate::stack::{CancelToken, Connected, StackError, StackManager};
 use crate::status::StatusReport;
-use crate::verify;
+use crate::{backup, verify};
 
 /// What a front-end asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +47,8 @@ pub enum Command {
     TestKillSwitch,
     /// Open the manager again now (the settings were saved).
     Reload,
+    /// A backup into the backups folder now (as the daily one).
+    BackUp,
 }
 
 /// Which operations run now.
@@ -56,6 +58,7 @@ pub struct Busy {
     /// A disconnect, or the clean-up after a cancelled connect.
     pub disconnecting: bool,
     pub verifying: bool,
+    pub backing_up: bool,
 }
 
 /// An operation a front-end may want to tell the user about.
@@ -64,6 +67,7 @@ pub struct Busy {
 pub enum Operation {
     Connect,
     Disconnect,
+    Backup,
 }
 
 /// What the session reports.
@@ -109,6 +113,13 @@ pub enum Update {
     /// The last verify's result as kept from an earlier run (private values
     /// redacted), shown until a new one comes.
     LastVerified(verify::Report),
+    /// A backup was written: asked for, or the daily one (`scheduled`).
+    BackedUp {
+        path: std::path::PathBuf,
+        /// Older ones removed to keep `backup.keep`.
+        removed: usize,
+        scheduled: bool,
+    },
 }
 
 /// Pacing.
@@ -162,7 +173,7 @@ pub async fn run(
                 if let Some(report) = read_last_verify(&kept) {
                     send(Update::LastVerified(report));
                 }
-                let mut opened = Opened::new(manager, &options, stamp, &updates, &kept);
+                let mut opened = Opened::new(manager, &options, stamp, &updates, &paths);
                 if opened.run(&paths, &mut commands).await == Ended::Closed {
                     return;
                 }
@@ -219,6 +230,10 @@ enum Done {
         report: verify::Report,
         scheduled: bool,
     },
+    Backup {
+        result: Result<backup::schedule::Scheduled, String>,
+        scheduled: bool,
+    },
 }
 
 /// The session while the manager is open.
@@ -246,6 +261,9 @@ struct Opened<'a> {
     started: tokio::time::Instant,
     /// Where the last result is kept (redacted).
     last_verify_file: std::path::PathBuf,
+    /// When the daily backup is due (`backup.daily`), else never.
+    next_backup: Option<tokio::time::Instant>,
+    paths: AppPaths,
     /// A disconnect ended at this time: "disconnecting" is shown until the
     /// monitor has seen the stack go (or [`SETTLE_AFTER_DISCONNECT`]).
     disconnected_at: Option<tokio::time::Instant>,
@@ -261,9 +279,18 @@ impl<'a> Opened<'a> {
         options: &'a SessionOptions,
         stamp: Option<SystemTime>,
         updates: &'a mpsc::UnboundedSender<Update>,
-        last_verify_file: &std::path::Path,
+        paths: &AppPaths,
     ) -> Self {
+        let next_backup = manager.settings().backup.daily.then(|| {
+            let dir = backup::schedule::folder(manager.settings(), paths);
+            let newest = backup::schedule::backups_in(&dir).first().map(|b| b.1);
+            let now = SystemTime::now();
+            let due = backup::schedule::next_due(newest, now);
+            tokio::time::Instant::now() + due.duration_since(now).unwrap_or_default()
+        });
         Self {
+            next_backup,
+            paths: paths.clone(),
             manager,
             options,
             updates,
@@ -279,7 +306,7 @@ impl<'a> Opened<'a> {
             disconnected_at: None,
             last_verify: None,
             started: tokio::time::Instant::now(),
-            last_verify_file: last_verify_file.to_path_buf(),
+            last_verify_file: paths.config_dir().join(LAST_VERIFY_FILE),
         }
     }
 
@@ -380,6 +407,9 @@ impl<'a> Opened<'a> {
                     if self.verify_due() {
                         self.start_verify(&mut ops, false, true);
                     }
+                    if self.backup_due() {
+                        self.start_backup(&mut ops, true);
+                    }
                     if !self.busy.connecting {
                         self.follow_foreign_connect(&signals);
                     }
@@ -477,7 +507,37 @@ impl<'a> Opened<'a> {
             Command::Verify => self.start_verify(ops, false, false),
             Command::TestKillSwitch => self.start_verify(ops, true, false),
             Command::Reload => self.reload_pending = true,
+            Command::BackUp => self.start_backup(ops, false),
         }
+    }
+
+    /// The daily backup is due, and nothing changes the stack meanwhile.
+    fn backup_due(&self) -> bool {
+        self.next_backup
+            .is_some_and(|at| tokio::time::Instant::now() >= at)
+            && !self.operation_running()
+            && !self.busy.backing_up
+    }
+
+    /// Write a backup into the backups folder, unless one is on its way.
+    fn start_backup(&mut self, ops: &mut JoinSet<Done>, scheduled: bool) {
+        if self.busy.backing_up {
+            return;
+        }
+        self.set_busy(|b| b.backing_up = true);
+        if self.manager.settings().backup.daily {
+            self.next_backup = Some(tokio::time::Instant::now() + backup::schedule::PERIOD);
+        }
+        let manager = Arc::clone(&self.manager);
+        let paths = self.paths.clone();
+        ops.spawn(async move {
+            Done::Backup {
+                result: backup::schedule::run(&manager, &paths)
+                    .await
+                    .map_err(|e| e.to_string()),
+                scheduled,
+            }
+        });
     }
 
     /// The hourly checks are due: protected, and an hour since the last
@@ -600,6 +660,31 @@ impl<'a> Opened<'a> {
                 self.set_busy(|b| b.verifying = false);
                 keep_last_verify(&self.last_verify_file, &report);
                 self.send(Update::Verified { report, scheduled });
+            }
+            Done::Backup { result, scheduled } => {
+                self.set_busy(|b| b.backing_up = false);
+                match result {
+                    Ok(done) => {
+                        tracing::info!(
+                            path = %done.path.display(),
+                            removed = done.removed.len(),
+                            scheduled,
+                            "session: backed up"
+                        );
+                        self.send(Update::BackedUp {
+                            path: done.path,
+                            removed: done.removed.len(),
+                            scheduled,
+                        });
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, scheduled, "session: backup failed");
+                        self.send(Update::Failed {
+                            operation: Operation::Backup,
+                            error,
+                        });
+                    }
+                }
             }
         }
     }

@@ -47,6 +47,8 @@ pub struct SettingsForm {
     pub lan_access: bool,
     /// Comma- or space-separated subnets let through outside the tunnel.
     pub lan_subnets: String,
+    /// `backup.daily`: one backup a day, the newest `backup.keep` kept.
+    pub daily_backup: bool,
 }
 
 impl SettingsForm {
@@ -86,6 +88,7 @@ impl SettingsForm {
                     .map(ToString::to_string)
                     .collect(),
             ),
+            daily_backup: s.backup.daily,
         }
     }
 }
@@ -329,6 +332,7 @@ pub fn settings_from_form(base: Settings, form: &SettingsForm) -> (Settings, Vec
         Ok(nets) => s.stack.lan_subnets = nets,
         Err(why) => err(Field::StackLanSubnets, why),
     }
+    s.backup.daily = form.daily_backup;
 
     if let Err(e) = s.validate() {
         for fe in e.field_errors() {

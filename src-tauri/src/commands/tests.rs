@@ -30,6 +30,7 @@ fn form() -> SettingsForm {
         downloads_dir: "/srv/downloads/Torrents".into(),
         lan_access: false,
         lan_subnets: String::new(),
+        daily_backup: false,
     }
 }
 
@@ -154,13 +155,18 @@ fn a_valid_submit_saves_the_settings_and_the_secret() {
         .stack
         .gateway_env
         .insert("LOG_LEVEL".into(), "debug".into());
+    with_env.backup.keep = 3;
     with_env.save(&file).unwrap();
     let mut edit = SettingsForm::from_settings(&with_env);
+    assert!(!edit.daily_backup);
     edit.lan_access = false;
+    edit.daily_backup = true;
     settings_form::save(&file, &store, &edit, SecretsInput::default()).unwrap();
     let again = Settings::load(&file).unwrap().unwrap();
     assert_eq!(again.stack.bind_address.to_string(), "127.0.0.1");
     assert_eq!(again.stack.gateway_env.get("LOG_LEVEL").unwrap(), "debug");
+    assert!(again.backup.daily, "the form's daily backup");
+    assert_eq!(again.backup.keep, 3, "kept from the file");
 }
 
 #[test]
@@ -591,7 +597,7 @@ fn lan_access_publishes_on_this_machines_lan_address_never_everywhere() {
 }
 
 /// The settings the form shows, each with an error slot in the window.
-const SHOWN: [Field; 11] = [
+const SHOWN: [Field; 12] = [
     Field::VpnProvider,
     Field::VpnType,
     Field::VpnServerCountries,
@@ -603,6 +609,7 @@ const SHOWN: [Field; 11] = [
     Field::StackDownloadsDir,
     Field::StackBindAddress,
     Field::StackLanSubnets,
+    Field::BackupDaily,
 ];
 
 /// The `data-error-for` slots of the window, as written in `ui/index.html`.

@@ -8,4 +8,4 @@ mod imp;
 #[path = "other.rs"]
 mod imp;
 
-pub use imp::{configure_app, SHOWS_TITLE, USE_TEMPLATE_ICONS};
+pub use imp::{configure_app, link_as_admin, login_method, SHOWS_TITLE, USE_TEMPLATE_ICONS};

@@ -50,13 +50,16 @@ pub enum Field {
     MonitorProbeTarget,
     MonitorRealIpUrl,
     MonitorTunnelIpUrl,
+    BackupDaily,
+    BackupDir,
+    BackupKeep,
     /// A Keychain item, named `secrets.<kind>`.
     Secret(SecretKind),
 }
 
 impl Field {
     /// Every field: each setting of the file, then each Keychain item.
-    pub const ALL: [Field; 41] = [
+    pub const ALL: [Field; 44] = [
         Field::Profile,
         Field::VpnProvider,
         Field::VpnType,
@@ -88,6 +91,9 @@ impl Field {
         Field::MonitorProbeTarget,
         Field::MonitorRealIpUrl,
         Field::MonitorTunnelIpUrl,
+        Field::BackupDaily,
+        Field::BackupDir,
+        Field::BackupKeep,
         Field::Secret(SecretKind::WireguardPrivateKey),
         Field::Secret(SecretKind::WireguardPresharedKey),
         Field::Secret(SecretKind::OpenvpnUser),
@@ -135,6 +141,9 @@ impl Field {
             Field::MonitorProbeTarget => "monitor.probe_target",
             Field::MonitorRealIpUrl => "monitor.real_ip_url",
             Field::MonitorTunnelIpUrl => "monitor.tunnel_ip_url",
+            Field::BackupDaily => "backup.daily",
+            Field::BackupDir => "backup.dir",
+            Field::BackupKeep => "backup.keep",
             Field::Secret(kind) => match kind {
                 SecretKind::WireguardPrivateKey => "secrets.wireguard-private-key",
                 SecretKind::WireguardPresharedKey => "secrets.wireguard-preshared-key",

@@ -137,6 +137,8 @@ pub struct Settings {
     pub docker: DockerSettings,
     #[serde(default)]
     pub monitor: MonitorSettings,
+    #[serde(default)]
+    pub backup: BackupSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -227,6 +229,29 @@ pub struct MonitorSettings {
     /// An IP echo asked from inside the stack, through the tunnel (the live
     /// kill-switch test: it must fail while the VPN is stopped).
     pub tunnel_ip_url: String,
+}
+
+/// Daily backups of what a Docker reset would wipe (`backup::schedule`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupSettings {
+    /// One backup a day while the app runs.
+    pub daily: bool,
+    /// Where they go: `backups` in the app's config folder when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+    /// How many are kept (the oldest go first).
+    pub keep: u32,
+}
+
+impl Default for BackupSettings {
+    fn default() -> Self {
+        Self {
+            daily: false,
+            dir: None,
+            keep: 7,
+        }
+    }
 }
 
 /// A well-known IP echo that answers with the address alone.
@@ -407,6 +432,7 @@ impl Settings {
             qbittorrent: QbittorrentSettings::default(),
             docker: DockerSettings::default(),
             monitor: MonitorSettings::default(),
+            backup: BackupSettings::default(),
         }
     }
 
@@ -540,6 +566,18 @@ impl Settings {
             if let Err(why) = crate::http::base_url(url) {
                 errs.push(field, format!("{url:?} is not an IP echo's address: {why}"));
             }
+        }
+        if !(1..=365).contains(&self.backup.keep) {
+            errs.push(
+                Field::BackupKeep,
+                format!("{} is not between 1 and 365 backups", self.backup.keep),
+            );
+        }
+        if let Some(dir) = self.backup.dir.as_ref().filter(|d| !d.is_absolute()) {
+            errs.push(
+                Field::BackupDir,
+                format!("{} is not an absolute path", dir.display()),
+            );
         }
         // gluetun's own rules, once the fields themselves are well formed.
         if errs.0.is_empty() {

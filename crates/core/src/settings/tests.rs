@@ -320,6 +320,20 @@ const EXPOSURES: &[(&str, &str, &str, &str, &str)] = &[
         "not an IP echo's address",
     ),
     (
+        "no backup kept",
+        "[qbittorrent]",
+        "[backup]\ndaily = true\nkeep = 0\n\n[qbittorrent]",
+        "backup.keep",
+        "0 is not between 1 and 365 backups",
+    ),
+    (
+        "backups in a relative folder",
+        "[qbittorrent]",
+        "[backup]\ndir = \"backups\"\n\n[qbittorrent]",
+        "backup.dir",
+        "backups is not an absolute path",
+    ),
+    (
         "tunnel echo with credentials",
         "[qbittorrent]",
         "[monitor]\ntunnel_ip_url = \"https://me:pw@echo.example/\"\n\n[qbittorrent]",
@@ -617,6 +631,7 @@ fn the_fields_are_exactly_the_settings_files_values_and_the_keychain_items() {
     s.vpn.port_forwarding_provider = Some(PortForwardProvider::Protonvpn);
     s.stack.network = Some("lan".into());
     s.docker.host = Some("unix:///var/run/docker.sock".into());
+    s.backup.dir = Some("/Users/me/Backups".into());
     let table: toml::Table = toml::from_str(&s.to_toml_string().unwrap()).unwrap();
     let mut paths = Vec::new();
     leaf_paths("", &table, &[Field::StackGatewayEnv.as_str()], &mut paths);
