@@ -10,6 +10,8 @@
 //!
 //! While a connect runs, its process and current step are recorded too, so
 //! that another front-end (the tray during a `tvpn connect`) shows the step.
+//! Every change reads and writes the file under `target.json.lock`, so a
+//! step recorded from an older read never writes over a new target.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -89,8 +91,16 @@ impl TargetFile {
         self.read().map(|r| r.target)
     }
 
+    /// Held around each read-and-write of the file, across processes: a
+    /// connect's step recorded from an older read never writes over a
+    /// target set meanwhile (a Disconnect would be lost).
+    fn exclusive(&self) -> std::io::Result<super::lock::ProfileLock> {
+        super::lock::acquire(&self.path.with_file_name(format!("{}.lock", Self::NAME)))
+    }
+
     /// Set the target; the new sequence number.
     pub fn set(&self, target: Target) -> std::io::Result<u64> {
+        let _exclusive = self.exclusive()?;
         let seq = self.read().map_or(1, |r| r.seq + 1);
         self.write(&TargetRecord {
             profile: self.profile.clone(),
@@ -105,6 +115,13 @@ impl TargetFile {
     /// Record the step of the connect that set `seq`, or its end (`None`);
     /// nothing when the target changed since.
     pub fn set_step(&self, seq: u64, step: Option<ConnectStep>) {
+        let _exclusive = match self.exclusive() {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot lock {}", self.path.display());
+                return;
+            }
+        };
         let Some(mut record) = self.read().filter(|r| r.seq == seq) else {
             return;
         };
@@ -187,6 +204,35 @@ mod tests {
         );
         // Another profile's record is not this one's.
         assert_eq!(TargetFile::new(dir.path(), "work").read(), None);
+    }
+
+    /// A connect records its steps while the user disconnects (another
+    /// process, in the app): the Disconnect is never written over by a
+    /// step recorded from an older read of the file.
+    #[test]
+    fn a_step_never_writes_over_a_new_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = TargetFile::new(dir.path(), "home");
+        for round in 0..100 {
+            let seq = file.set(Target::Connected).unwrap();
+            let stepper = std::thread::spawn({
+                let file = file.clone();
+                move || {
+                    for _ in 0..50 {
+                        file.set_step(seq, Some(ConnectStep::StartingGateway));
+                    }
+                }
+            });
+            std::thread::sleep(std::time::Duration::from_micros(200));
+            file.set(Target::Disconnected).unwrap();
+            stepper.join().unwrap();
+            let record = file.read().unwrap();
+            assert_eq!(
+                (record.target, record.connecting),
+                (Target::Disconnected, None),
+                "round {round}: the disconnect was lost"
+            );
+        }
     }
 
     #[tokio::test]
