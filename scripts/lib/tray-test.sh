@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The menu-bar app's tray under Xvfb with a tray host (trayer), against the
 # lab: start the app on the lab's demo profile (a build inside the clone:
-# Launch at Login and Install Command Line Tool greyed out and refused),
+# Launch at Login and Install Command Line Tool greyed out and refused;
+# Check for Updates refused without a signing key),
 # Connect through the test hook
 # (the same handler as a click on the menu item), wait for the status line to
 # show the lab's VPN exit IP, open the tray menu with xdotool and save a
@@ -210,6 +211,20 @@ app_log | grep -q "Install Command Line Tool is for the installed app" ||
 [ "$(menu_field launch_at_login)" = False ] || die_with "Launch at Login got checked in a clone"
 [ ! -e "$HOME/.config/autostart/Torrent VPN.desktop" ] || die_with "a clone's build was put in autostart"
 pass "Launch at Login and Install Command Line Tool are refused for a build inside the clone"
+
+# -- Check for Updates: a build without the release's signing key never
+# asks a feed (and so never installs what it cannot verify)
+[ "$(menu_field update_text)" = "Check for Updates…" ] ||
+  die_with "the update item says [$(menu_field update_text)]"
+click check-for-updates
+for _ in $(seq 1 50); do
+  app_log | grep -q "no update signing key" && break
+  sleep 0.1
+done
+app_log | grep -q "This build has no update signing key" ||
+  die_with "Check for Updates without a signing key did not say why"
+[ "$(menu_field update_enabled)" = True ] || die_with "the update item stayed disabled after the check"
+pass "Check for Updates in a build without a signing key says so and asks no feed"
 
 # -- connect through the hook
 t0=$SECONDS

@@ -17,6 +17,7 @@ mod platform;
 pub mod prefs;
 pub mod runtime;
 mod tray;
+mod updates;
 
 use tauri::{Manager, RunEvent};
 use tvpn_core::paths::AppPaths;
@@ -43,6 +44,7 @@ pub fn run() -> anyhow::Result<()> {
         }))
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(rt.clone())
         .manage(AppState { paths })
         .invoke_handler(tauri::generate_handler![

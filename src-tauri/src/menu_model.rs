@@ -73,12 +73,17 @@ impl Action {
 /// What the session is doing (not the stack's state).
 pub use tvpn_core::session::Busy;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+/// What the user chose, and what the app knows of itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Prefs {
     pub launch_at_login: bool,
     /// Only the installed app starts at login, never a build inside a
     /// source tree (`tvpn_core::install`).
     pub installed_app: bool,
+    /// A newer version the last update check found.
+    pub update_version: Option<String>,
+    /// An update check or install runs.
+    pub updating: bool,
     /// macOS: show the download speed next to the icon.
     pub speed_in_title: bool,
 }
@@ -106,6 +111,10 @@ pub struct MenuModel {
     pub kill_switch_test_enabled: bool,
     pub launch_at_login: bool,
     pub installed_app: bool,
+    /// "Check for Updates…", "Checking for Updates…" or "Install Update
+    /// X…".
+    pub update_text: String,
+    pub update_enabled: bool,
 }
 
 const NO_SPEEDS: &str = "↓ –  ↑ –";
@@ -259,6 +268,13 @@ pub fn menu_model(
         kill_switch_test_enabled: protected && !busy.verifying && !busy.disconnecting,
         launch_at_login: prefs.launch_at_login,
         installed_app: prefs.installed_app,
+        update_text: match (&prefs.update_version, prefs.updating) {
+            (Some(v), true) => format!("Installing Update {v}…"),
+            (None, true) => "Checking for Updates…".to_owned(),
+            (Some(v), false) => format!("Install Update {v}…"),
+            (None, false) => "Check for Updates…".to_owned(),
+        },
+        update_enabled: !prefs.updating,
     }
 }
 
@@ -585,6 +601,7 @@ mod tests {
             launch_at_login: true,
             installed_app: true,
             speed_in_title: true,
+            ..Prefs::default()
         };
         let m = menu_model(&protected(), &IDLE, &prefs, None, NOW);
         assert_eq!(m.status_line, "Protected · 10.222.0.3 · Labland");
@@ -605,6 +622,7 @@ mod tests {
             launch_at_login: false,
             installed_app: true,
             speed_in_title: true,
+            ..Prefs::default()
         };
         let m = menu_model(&s, &IDLE, &prefs, None, NOW);
         assert_eq!(m.status_line, "Protected · 10.222.0.3");
@@ -640,6 +658,7 @@ mod tests {
             launch_at_login: false,
             installed_app: true,
             speed_in_title: true,
+            ..Prefs::default()
         };
         let m = menu_model(&s, &IDLE, &prefs, None, NOW);
         assert_eq!(m.speed_line, NO_SPEEDS);
@@ -652,6 +671,7 @@ mod tests {
             launch_at_login: false,
             installed_app: true,
             speed_in_title: true,
+            ..Prefs::default()
         };
         let s = protected();
         let at = stale_at(&s).expect("a reported snapshot turns stale");
@@ -675,6 +695,7 @@ mod tests {
             launch_at_login: false,
             installed_app: true,
             speed_in_title: true,
+            ..Prefs::default()
         };
         let mut s = protected();
         s.at_ms = NOW - STALE_AFTER_MS;
@@ -718,6 +739,7 @@ mod tests {
             launch_at_login: false,
             installed_app: true,
             speed_in_title: true,
+            ..Prefs::default()
         };
         let m = menu_model(&protected(), &disconnecting, &prefs, None, NOW);
         assert_eq!(m.action, Action::Disconnecting);
@@ -753,6 +775,25 @@ mod tests {
         let m = menu_model(&protected(), &backing_up, &Prefs::default(), None, NOW);
         assert!(!m.back_up_enabled, "one backup at a time");
         assert!(m.action_enabled && m.verify_enabled);
+    }
+
+    #[test]
+    fn the_update_item_says_what_it_will_do() {
+        let cases = [
+            (None, false, "Check for Updates…", true),
+            (None, true, "Checking for Updates…", false),
+            (Some("0.2.0"), false, "Install Update 0.2.0…", true),
+            (Some("0.2.0"), true, "Installing Update 0.2.0…", false),
+        ];
+        for (version, updating, text, enabled) in cases {
+            let prefs = Prefs {
+                update_version: version.map(str::to_owned),
+                updating,
+                ..Prefs::default()
+            };
+            let m = menu_model(&protected(), &IDLE, &prefs, None, NOW);
+            assert_eq!((m.update_text.as_str(), m.update_enabled), (text, enabled));
+        }
     }
 
     #[test]

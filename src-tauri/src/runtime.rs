@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use tauri::AppHandle;
+use tauri::{AppHandle, Manager as _};
 use tauri_plugin_opener::OpenerExt as _;
 use tokio::sync::{mpsc, watch};
 use tvpn_core::monitor::{now_ms, Snapshot, State};
@@ -34,6 +34,8 @@ pub enum Event {
     Menu(String),
     /// The tray preferences were saved.
     Prefs(TrayPrefs),
+    /// "Check for Updates…" found this.
+    UpdateChecked(crate::updates::Checked),
 }
 
 /// What the settings window reads; published by the runtime's task.
@@ -120,6 +122,8 @@ pub fn start(
         busy: Busy::default(),
         launch_at_login,
         login,
+        update: None,
+        updating: false,
         manager: None,
         shown: None,
         paths: rt.paths.clone(),
@@ -137,6 +141,10 @@ struct Loop {
     busy: Busy,
     launch_at_login: bool,
     login: LoginItem,
+    /// A newer version found by the last check, until it is installed.
+    update: Option<Arc<tauri_plugin_updater::Update>>,
+    /// A check or an install runs.
+    updating: bool,
     manager: Option<Arc<StackManager>>,
     shown: Option<MenuModel>,
     paths: AppPaths,
@@ -171,6 +179,8 @@ impl Loop {
         let prefs = Prefs {
             launch_at_login: self.launch_at_login,
             installed_app: self.login.available(),
+            update_version: self.update.as_ref().map(|u| u.version.clone()),
+            updating: self.updating,
             speed_in_title: view.prefs.speed_in_title,
         };
         let (s, busy) = (&self.snapshot, &self.busy);
@@ -242,6 +252,32 @@ impl Loop {
     fn on_event(&mut self, event: Event) {
         match event {
             Event::Prefs(prefs) => self.view.send_modify(|v| v.prefs = prefs),
+            Event::UpdateChecked(checked) => {
+                use crate::updates::Checked;
+                self.updating = false;
+                let (title, body) = match checked {
+                    Checked::Available(update) => {
+                        let body = format!(
+                            "Torrent VPN {} is out (you have {}): choose Install Update in the menu",
+                            update.version, update.current_version
+                        );
+                        self.update = Some(Arc::from(update));
+                        ("Torrent VPN: Update available", body)
+                    }
+                    Checked::UpToDate => (
+                        "Torrent VPN is up to date",
+                        format!(
+                            "You have the latest version ({})",
+                            env!("CARGO_PKG_VERSION")
+                        ),
+                    ),
+                    Checked::Unavailable(why) => {
+                        tracing::warn!(%why, "no update check");
+                        ("Torrent VPN: Check for Updates", why)
+                    }
+                };
+                notify(&self.app, title, &body);
+            }
             Event::Menu(id) => {
                 if let Err(e) = self.on_menu(&id) {
                     tracing::warn!(item = id, error = %e, "menu action failed");
@@ -272,6 +308,37 @@ impl Loop {
             }
             ids::VERIFY => self.command(Command::Verify),
             ids::BACK_UP => self.command(Command::BackUp),
+            ids::UPDATES if !self.updating => {
+                self.updating = true;
+                if let Some(update) = self.update.clone() {
+                    notify(
+                        &app,
+                        "Torrent VPN: Update",
+                        &format!("Downloading Torrent VPN {}…", update.version),
+                    );
+                    tauri::async_runtime::spawn(async move {
+                        let error = crate::updates::install(&app, &update).await;
+                        tracing::warn!(%error, "update not installed");
+                        if let Some(rt) = app.try_state::<Runtime>() {
+                            rt.send(Event::UpdateChecked(crate::updates::Checked::Unavailable(
+                                error,
+                            )));
+                        }
+                    });
+                } else {
+                    let feed = self
+                        .manager
+                        .as_ref()
+                        .and_then(|m| m.settings().updates.feed_url.clone());
+                    tauri::async_runtime::spawn(async move {
+                        let checked = crate::updates::check(&app, feed).await;
+                        tracing::info!(?checked, "update check");
+                        if let Some(rt) = app.try_state::<Runtime>() {
+                            rt.send(Event::UpdateChecked(checked));
+                        }
+                    });
+                }
+            }
             ids::KILL_SWITCH_TEST => self.command(Command::TestKillSwitch),
             ids::LOGIN => {
                 let (on, result) = self.login.toggle();

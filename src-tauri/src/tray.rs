@@ -31,6 +31,7 @@ pub mod ids {
     pub const LOGIN: &str = "launch-at-login";
     pub const INSTALL_CLI: &str = "install-cli";
     pub const BACK_UP: &str = "back-up";
+    pub const UPDATES: &str = "check-for-updates";
     pub const LOGS: &str = "show-logs";
     pub const DIAGNOSTICS: &str = "export-diagnostics";
     pub const QUIT: &str = "quit";
@@ -50,6 +51,7 @@ pub struct Items {
     login: CheckMenuItem<Wry>,
     install_cli: MenuItem<Wry>,
     back_up: MenuItem<Wry>,
+    updates: MenuItem<Wry>,
 }
 
 pub fn build(app: &AppHandle) -> tauri::Result<Items> {
@@ -95,6 +97,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<Items> {
         None::<&str>,
     )?;
     let back_up = MenuItem::with_id(app, ids::BACK_UP, "Back Up Now", true, None::<&str>)?;
+    let updates = MenuItem::with_id(app, ids::UPDATES, "Check for Updates…", true, None::<&str>)?;
     let logs = MenuItem::with_id(app, ids::LOGS, "Show Logs", true, None::<&str>)?;
     let diagnostics = MenuItem::with_id(
         app,
@@ -123,6 +126,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<Items> {
             &back_up,
             &logs,
             &diagnostics,
+            &updates,
             &PredefinedMenuItem::separator(app)?,
             &quit,
         ],
@@ -148,6 +152,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<Items> {
         login,
         install_cli,
         back_up,
+        updates,
     })
 }
 
@@ -208,6 +213,12 @@ impl Items {
         }
         if changed(last, |l| l.copy_password_enabled, m.copy_password_enabled) {
             self.copy_password.set_enabled(m.copy_password_enabled)?;
+        }
+        if changed(last, |l| l.update_text.clone(), m.update_text.clone()) {
+            self.updates.set_text(&m.update_text)?;
+        }
+        if changed(last, |l| l.update_enabled, m.update_enabled) {
+            self.updates.set_enabled(m.update_enabled)?;
         }
         if changed(last, |l| l.back_up_enabled, m.back_up_enabled) {
             self.back_up.set_enabled(m.back_up_enabled)?;

@@ -22,6 +22,7 @@ pub mod settings;
 pub mod stack;
 pub mod status;
 mod tgz;
+pub mod updates;
 pub mod verify;
 
 pub use settings::Settings;

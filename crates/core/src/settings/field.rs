@@ -53,13 +53,14 @@ pub enum Field {
     BackupDaily,
     BackupDir,
     BackupKeep,
+    UpdatesFeedUrl,
     /// A Keychain item, named `secrets.<kind>`.
     Secret(SecretKind),
 }
 
 impl Field {
     /// Every field: each setting of the file, then each Keychain item.
-    pub const ALL: [Field; 44] = [
+    pub const ALL: [Field; 45] = [
         Field::Profile,
         Field::VpnProvider,
         Field::VpnType,
@@ -94,6 +95,7 @@ impl Field {
         Field::BackupDaily,
         Field::BackupDir,
         Field::BackupKeep,
+        Field::UpdatesFeedUrl,
         Field::Secret(SecretKind::WireguardPrivateKey),
         Field::Secret(SecretKind::WireguardPresharedKey),
         Field::Secret(SecretKind::OpenvpnUser),
@@ -144,6 +146,7 @@ impl Field {
             Field::BackupDaily => "backup.daily",
             Field::BackupDir => "backup.dir",
             Field::BackupKeep => "backup.keep",
+            Field::UpdatesFeedUrl => "updates.feed_url",
             Field::Secret(kind) => match kind {
                 SecretKind::WireguardPrivateKey => "secrets.wireguard-private-key",
                 SecretKind::WireguardPresharedKey => "secrets.wireguard-preshared-key",

@@ -139,6 +139,8 @@ pub struct Settings {
     pub monitor: MonitorSettings,
     #[serde(default)]
     pub backup: BackupSettings,
+    #[serde(default)]
+    pub updates: UpdatesSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -252,6 +254,16 @@ impl Default for BackupSettings {
             keep: 7,
         }
     }
+}
+
+/// Where "Check for Updates…" looks (`updates`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpdatesSettings {
+    /// An https update feed (Tauri's `latest.json`) that replaces the one
+    /// the release was built with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feed_url: Option<String>,
 }
 
 /// A well-known IP echo that answers with the address alone.
@@ -433,6 +445,7 @@ impl Settings {
             docker: DockerSettings::default(),
             monitor: MonitorSettings::default(),
             backup: BackupSettings::default(),
+            updates: UpdatesSettings::default(),
         }
     }
 
@@ -578,6 +591,14 @@ impl Settings {
                 Field::BackupDir,
                 format!("{} is not an absolute path", dir.display()),
             );
+        }
+        if let Some(feed) = &self.updates.feed_url {
+            if let Err(why) = crate::updates::feed_url(feed) {
+                errs.push(
+                    Field::UpdatesFeedUrl,
+                    format!("{feed:?} is not an update feed's address: {why}"),
+                );
+            }
         }
         // gluetun's own rules, once the fields themselves are well formed.
         if errs.0.is_empty() {

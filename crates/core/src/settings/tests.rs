@@ -334,6 +334,13 @@ const EXPOSURES: &[(&str, &str, &str, &str, &str)] = &[
         "backups is not an absolute path",
     ),
     (
+        "update feed over http",
+        "[qbittorrent]",
+        "[updates]\nfeed_url = \"http://releases.example/latest.json\"\n\n[qbittorrent]",
+        "updates.feed_url",
+        "the updater only asks https addresses",
+    ),
+    (
         "tunnel echo with credentials",
         "[qbittorrent]",
         "[monitor]\ntunnel_ip_url = \"https://me:pw@echo.example/\"\n\n[qbittorrent]",
@@ -632,6 +639,7 @@ fn the_fields_are_exactly_the_settings_files_values_and_the_keychain_items() {
     s.stack.network = Some("lan".into());
     s.docker.host = Some("unix:///var/run/docker.sock".into());
     s.backup.dir = Some("/Users/me/Backups".into());
+    s.updates.feed_url = Some("https://releases.example/latest.json".into());
     let table: toml::Table = toml::from_str(&s.to_toml_string().unwrap()).unwrap();
     let mut paths = Vec::new();
     leaf_paths("", &table, &[Field::StackGatewayEnv.as_str()], &mut paths);
