@@ -388,6 +388,21 @@ function showLastVerify(report) {
   }
 }
 
+// The gateway's (gluetun's) warnings and errors as they came, newest first.
+function showGatewayLog(lines) {
+  const list = $("gateway-log");
+  list.replaceChildren();
+  $("gateway-log-empty").hidden = lines.length > 0;
+  for (const l of [...lines].reverse()) {
+    const item = document.createElement("li");
+    item.className = l.level === "error" ? "error" : "warn";
+    const when = new Date(l.time).toLocaleTimeString();
+    const part = l.component ? `[${l.component}] ` : "";
+    item.textContent = `${when} ${l.level.toUpperCase()} ${part}${l.message}`;
+    list.append(item);
+  }
+}
+
 async function refreshStatus() {
   try {
     const r = await invoke("get_status");
@@ -399,6 +414,7 @@ async function refreshStatus() {
     $("docker").className = "";
     $("stack").textContent = r.stack ? r.stack.state : (r.stack_error || "unknown");
     showLastVerify(await invoke("last_verify"));
+    showGatewayLog(await invoke("gateway_log"));
   } catch (e) {
     $("docker").textContent = String(e);
     $("docker").className = "error";

@@ -59,6 +59,7 @@ pub fn run() -> anyhow::Result<()> {
             prefs::get_tray_prefs,
             prefs::set_tray_prefs,
             runtime::last_verify,
+            runtime::gateway_log,
         ])
         .setup(move |app| {
             platform::configure_app(app);

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use tauri::{AppHandle, Manager as _};
 use tauri_plugin_opener::OpenerExt as _;
 use tokio::sync::{mpsc, watch};
+use tvpn_core::gluetun::log::LogLine;
 use tvpn_core::monitor::{now_ms, Snapshot, State};
 use tvpn_core::paths::AppPaths;
 use tvpn_core::session::{self, Busy, Command, Operation, SessionOptions, Update};
@@ -43,7 +44,13 @@ pub enum Event {
 pub struct View {
     pub prefs: TrayPrefs,
     pub last_verify: Option<Report>,
+    /// The gateway's latest warnings and errors, oldest first
+    /// ([`GATEWAY_LOG_KEPT`] at most).
+    pub gateway_log: std::collections::VecDeque<LogLine>,
 }
+
+/// How many of the gateway's warnings the window can show.
+pub const GATEWAY_LOG_KEPT: usize = 100;
 
 /// The handle the rest of the app holds.
 #[derive(Clone)]
@@ -68,7 +75,7 @@ impl Runtime {
         let (events_tx, events) = mpsc::unbounded_channel();
         let (view_tx, view) = watch::channel(View {
             prefs,
-            last_verify: None,
+            ..View::default()
         });
         let rt = Self {
             events: events_tx,
@@ -236,6 +243,12 @@ impl Loop {
                 self.view.send_modify(|v| v.last_verify = Some(report));
             }
             Update::LastVerified(report) => self.view.send_modify(|v| v.last_verify = Some(report)),
+            Update::GatewayLog(line) => self.view.send_modify(|v| {
+                v.gateway_log.push_back(line);
+                while v.gateway_log.len() > GATEWAY_LOG_KEPT {
+                    v.gateway_log.pop_front();
+                }
+            }),
             // The daily one quietly; one asked for with a word and the
             // folder shown.
             Update::BackedUp {
@@ -413,4 +426,11 @@ impl Loop {
 #[tauri::command]
 pub fn last_verify(rt: tauri::State<'_, Runtime>) -> Option<Report> {
     rt.view().last_verify
+}
+
+/// The gateway's latest warnings and errors, oldest first (the window's
+/// "Gateway log").
+#[tauri::command]
+pub fn gateway_log(rt: tauri::State<'_, Runtime>) -> Vec<LogLine> {
+    rt.view().gateway_log.into_iter().collect()
 }

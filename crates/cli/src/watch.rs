@@ -80,6 +80,15 @@ fn describe(update: &Update) -> Option<String> {
         }
         Update::Unopened { error } => format!("not watching yet: {error}"),
         Update::Opened { profile, .. } => format!("watching profile {profile}"),
+        Update::GatewayLog(line) => format!(
+            "gateway {:?}: {}{}",
+            line.level,
+            line.component
+                .as_deref()
+                .map(|c| format!("[{c}] "))
+                .unwrap_or_default(),
+            line.message
+        ),
         Update::BackedUp { path, removed, .. } => {
             format!("backed up to {} ({removed} older removed)", path.display())
         }

@@ -1,5 +1,6 @@
 //! The monitor through `tvpn watch --json`, against the lab: a tunnel cut
-//! at the VPN server, a leak while the tunnel is down, port sync, 50 flaps,
+//! at the VPN server, a leak while the tunnel is down (and the gateway's
+//! warning about it, as the window shows it), port sync, 50 flaps,
 //! and a sleeping machine (the stack paused for 35 s).
 //!
 //! `#[ignore = "needs the lab"]`; `scripts/test` runs them after
@@ -166,6 +167,26 @@ async fn tunnel_cut_leak_and_recovery() {
         leak["at_ms"].as_u64().unwrap() - opened
     );
     assert_eq!(leak["notify"], true);
+    // The gateway's warning about it reaches the session as it came (the
+    // window's gateway log shows it).
+    let warned = lab::wait_for(
+        "the gateway's warning in the watch",
+        Duration::from_secs(10),
+        async || {
+            watch.values().into_iter().skip(from_leak).find(|v| {
+                v["type"] == "gateway_log"
+                    && v["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("firewall policies set to ACCEPT"))
+            })
+        },
+    )
+    .await;
+    assert_eq!(
+        (&warned["level"], &warned["component"]),
+        (&serde_json::json!("warn"), &serde_json::json!("firewall")),
+        "{warned}"
+    );
     gateway_knob(&docker, &p, &["firewall", "close"]).await;
     watch
         .wait_state("kill_switch_engaged", from_leak, Duration::from_secs(20))

@@ -113,6 +113,8 @@ pub enum Update {
     /// The last verify's result as kept from an earlier run (private values
     /// redacted), shown until a new one comes.
     LastVerified(verify::Report),
+    /// A warning or an error in the gateway's log, as it came.
+    GatewayLog(crate::gluetun::log::LogLine),
     /// A backup was written: asked for, or the daily one (`scheduled`).
     BackedUp {
         path: std::path::PathBuf,
@@ -372,6 +374,7 @@ impl<'a> Opened<'a> {
                         }
                     }
                     Some(MonitorOutput::Heal(h)) => self.send(Update::Heal(h)),
+                    Some(MonitorOutput::GatewayLog(line)) => self.send(Update::GatewayLog(line)),
                     None => {
                         tracing::warn!("session: the monitor ended");
                         break Ended::Reopen;

@@ -15,6 +15,7 @@
 //! it, and errors carry only the route, the status and the server's text.
 
 mod auth;
+pub mod log;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

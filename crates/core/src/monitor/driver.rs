@@ -20,6 +20,7 @@ use super::heal::{heal, HealEvent, HealPoke};
 use super::machine::{Action, BlockProbe, Event, Machine, Presence, Signal};
 use super::probe::{liveness_probe, ProbeCommand};
 use super::snapshot::{now_ms, Snapshot, Transfer, VpnInfo};
+use crate::gluetun::log::LogLine;
 use crate::qbittorrent::{MainDataState, QbitClient, QbitError};
 use crate::secrets::SecretKind;
 use crate::stack::{engine, harden};
@@ -60,9 +61,14 @@ impl Default for MonitorOptions {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum MonitorOutput {
-    Snapshot { at_ms: u64, snapshot: Box<Snapshot> },
+    Snapshot {
+        at_ms: u64,
+        snapshot: Box<Snapshot>,
+    },
     Event(Event),
     Heal(HealEvent),
+    /// A warning or an error in the gateway's log.
+    GatewayLog(LogLine),
 }
 
 type Tx = mpsc::UnboundedSender<Signal>;
@@ -100,6 +106,7 @@ pub async fn run_with_signals(
         });
     }
     let (heal_tx, mut heal_rx) = mpsc::unbounded_channel::<HealEvent>();
+    let (log_tx, mut log_rx) = mpsc::unbounded_channel::<LogLine>();
     let (poke_heal, heal_pokes) = mpsc::unbounded_channel::<HealPoke>();
     let poke = Arc::new(Notify::new());
     let target = manager.settings().monitor.probe_target;
@@ -139,6 +146,7 @@ pub async fn run_with_signals(
         Arc::clone(&manager),
         Arc::clone(&poke),
         reprobe,
+        log_tx,
     ));
     tasks.spawn(qbittorrent_poller(
         Arc::clone(&manager),
@@ -184,6 +192,7 @@ pub async fn run_with_signals(
                     report(MonitorOutput::Heal(h));
                 }
             }
+            Some(line) = log_rx.recv() => report(MonitorOutput::GatewayLog(line)),
             signal = async {
                 tokio::select! {
                     signal = rx.recv() => signal,
@@ -415,7 +424,13 @@ async fn control_poller(
 }
 
 /// gluetun's log lines that announce a change: ask the control server now.
-async fn gateway_log(manager: Arc<StackManager>, poke: Arc<Notify>, reprobe: Arc<Notify>) {
+/// Its warnings and errors go to `lines` (the window shows them).
+async fn gateway_log(
+    manager: Arc<StackManager>,
+    poke: Arc<Notify>,
+    reprobe: Arc<Notify>,
+    lines: mpsc::UnboundedSender<LogLine>,
+) {
     loop {
         let Some(gateway) = running_gateway(&manager).await else {
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -430,9 +445,15 @@ async fn gateway_log(manager: Arc<StackManager>, poke: Arc<Notify>, reprobe: Arc
             .build();
         let mut logs = manager.docker().logs(&gateway, Some(options));
         while let Some(Ok(chunk)) = logs.next().await {
-            if is_state_line(&chunk.to_string()) {
+            let text = chunk.to_string();
+            if is_state_line(&text) {
                 poke.notify_one();
                 reprobe.notify_one();
+            }
+            for line in text.lines().filter_map(LogLine::parse) {
+                if line.is_warning() {
+                    let _ = lines.send(line);
+                }
             }
         }
         tokio::time::sleep(Duration::from_millis(500)).await;

@@ -47,9 +47,14 @@ pub(super) enum HealPoke {
 const SETTLE: Duration = Duration::from_millis(100);
 /// How often to try again while the tunnel is down or a heal failed.
 const RETRY: Duration = Duration::from_millis(250);
+/// How often to look again at a gateway created moments ago and not
+/// started yet: its start is an engine event (a poke) anyway, so this only
+/// finds the one nobody starts, once its grace has passed.
+const RETRY_STARTING: Duration = Duration::from_secs(5);
 
 /// Reconcile after each poke, and again every [`RETRY`] while the tunnel is
-/// down or the last attempt failed. Ends when the pokes end.
+/// down or the last attempt failed ([`RETRY_STARTING`] while a fresh
+/// gateway waits for its start). Ends when the pokes end.
 pub(super) async fn heal(
     manager: Arc<StackManager>,
     mut pokes: mpsc::UnboundedReceiver<HealPoke>,
@@ -59,8 +64,8 @@ pub(super) async fn heal(
     loop {
         let due = match (state.settle_until, state.retry) {
             (Some(t), _) => Some(t),
-            (None, true) => Some(Instant::now() + RETRY),
-            (None, false) => None,
+            (None, Some(after)) => Some(Instant::now() + after),
+            (None, None) => None,
         };
         let wake = async {
             match due {
@@ -75,7 +80,7 @@ pub(super) async fn heal(
                 Some(HealPoke::Lost(error)) => {
                     state.engine_lost = true;
                     state.settle_until = None;
-                    state.retry = false;
+                    state.retry = None;
                     let _ = report.send(HealEvent::EngineLost { at_ms: now_ms(), error });
                 }
                 Some(HealPoke::Back) => {
@@ -102,10 +107,11 @@ async fn reconcile(
 ) {
     match manager.heal_reconcile().await {
         Ok(outcome) => {
-            state.retry = matches!(
-                outcome.settled(),
-                Reconciled::TunnelDown { .. } | Reconciled::Starting
-            );
+            state.retry = match outcome.settled() {
+                Reconciled::TunnelDown { .. } => Some(RETRY),
+                Reconciled::Starting => Some(RETRY_STARTING),
+                _ => None,
+            };
             state.last_error = None;
             if state.last.as_ref() != Some(&outcome) {
                 state.last = Some(outcome.clone());
@@ -116,7 +122,7 @@ async fn reconcile(
             }
         }
         Err(e) => {
-            state.retry = true;
+            state.retry = Some(RETRY);
             let error = e.to_string();
             if state.last_error.as_ref() != Some(&error) {
                 state.last_error = Some(error.clone());
@@ -132,7 +138,8 @@ async fn reconcile(
 #[derive(Default)]
 struct LoopState {
     settle_until: Option<Instant>,
-    retry: bool,
+    /// Reconcile again after this long (unless a poke comes first).
+    retry: Option<Duration>,
     engine_lost: bool,
     last: Option<Reconciled>,
     last_error: Option<String>,
