@@ -134,6 +134,15 @@ wait_menu() {
 app_log() {
   cat "$TVPN_CONFIG_DIR"/logs/torrent-vpn*.log 2>/dev/null
 }
+# wait_log TEXT: true once the app's log holds TEXT (5 s at most).
+wait_log() {
+  local _
+  for _ in $(seq 1 50); do
+    app_log | grep -qF "$1" && return 0
+    sleep 0.1
+  done
+  return 1
+}
 
 click() {
   printf '%s\n' "$1" >"$HOOKS/command.tmp" && mv "$HOOKS/command.tmp" "$HOOKS/command"
@@ -200,13 +209,9 @@ pass "tray shows Disconnected with Connect"
   die_with "a build inside the clone is taken for an installed app"
 click launch-at-login
 click install-cli
-for _ in $(seq 1 50); do
-  app_log | grep -q "Install Command Line Tool is for the installed app" && break
-  sleep 0.1
-done
-app_log | grep -q "Launch at Login is for the installed app; this is a build inside the source tree $(pwd -P)" ||
+wait_log "Launch at Login is for the installed app; this is a build inside the source tree $(pwd -P)" ||
   die_with "Launch at Login in a clone was not refused with its reason"
-app_log | grep -q "Install Command Line Tool is for the installed app" ||
+wait_log "Install Command Line Tool is for the installed app" ||
   die_with "Install Command Line Tool in a clone was not refused with its reason"
 [ "$(menu_field launch_at_login)" = False ] || die_with "Launch at Login got checked in a clone"
 [ ! -e "$HOME/.config/autostart/Torrent VPN.desktop" ] || die_with "a clone's build was put in autostart"
@@ -217,11 +222,7 @@ pass "Launch at Login and Install Command Line Tool are refused for a build insi
 [ "$(menu_field update_text)" = "Check for Updates…" ] ||
   die_with "the update item says [$(menu_field update_text)]"
 click check-for-updates
-for _ in $(seq 1 50); do
-  app_log | grep -q "no update signing key" && break
-  sleep 0.1
-done
-app_log | grep -q "This build has no update signing key" ||
+wait_log "This build has no update signing key" ||
   die_with "Check for Updates without a signing key did not say why"
 [ "$(menu_field update_enabled)" = True ] || die_with "the update item stayed disabled after the check"
 pass "Check for Updates in a build without a signing key says so and asks no feed"
